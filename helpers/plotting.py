@@ -1,0 +1,42 @@
+"""Plot defaults for consistent, readable figures in every lecture.
+
+Applied by :func:`helpers.repro.setup_notebook`; figures are static PNGs so they
+render in the book without JavaScript.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+STYLE = {
+    "figure.figsize": (6.0, 3.6),
+    "figure.dpi": 96,
+    "savefig.dpi": 96,
+    "figure.constrained_layout.use": True,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.6,
+    "image.cmap": "viridis",
+    "svg.hashsalt": "cs329p",
+}
+
+
+def set_plot_style() -> None:
+    """Apply the book's matplotlib defaults and make notebooks emit PNG figures.
+
+    Used by every lecture through :func:`helpers.repro.setup_notebook`.
+    """
+    mpl.rcParams.update(STYLE)
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - matplotlib-inline ships with ipykernel
+        return
+    set_matplotlib_formats("png")

@@ -1,0 +1,126 @@
+"""Reproducibility: one call that makes a notebook deterministic, and stable printing.
+
+Used by every lecture notebook (first code cell: ``helpers.setup_notebook()``).
+Bitwise results differ between CPU kernels, so printed numbers are rounded to a
+few significant digits with :func:`fmt`; see the book's "How to use" page.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from numbers import Real
+
+import numpy as np
+
+DEFAULT_SEED = 0
+DEFAULT_THREADS = 1
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
+    """Seed Python's, NumPy's and torch's global random number generators.
+
+    Used by every lecture through :func:`setup_notebook`.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative integer seed.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator seeded with ``seed``, for code that prefers an explicit one.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - legacy global state that libraries still use
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> np.random.Generator:
+    """Make a notebook deterministic and its output readable; call it once at the top.
+
+    Seeds Python, NumPy and torch, fixes torch's intra-op thread count (results are
+    then the same with 1 or 2 cores), sets NumPy/pandas/torch print options to a few
+    significant digits, and applies the book's plot style. Used by every lecture.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for all generators.
+    threads : int
+        Number of torch intra-op threads (at least 1).
+
+    Returns
+    -------
+    numpy.random.Generator
+        A generator seeded with ``seed``.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    import pandas as pd
+    import torch
+
+    from helpers.plotting import set_plot_style
+
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    torch.set_num_threads(threads)
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
+    pd.set_option("display.precision", 4)
+    pd.set_option("display.width", 100)
+    pd.set_option("display.max_columns", 20)
+    set_plot_style()
+    return seed_everything(seed)
+
+
+def fmt(value: Real | np.ndarray | list | tuple, digits: int = 3) -> str:
+    """Format a number (or a sequence of numbers) with ``digits`` significant digits.
+
+    Printed results are regression baselines, so they must not depend on the last
+    bits a particular CPU kernel produces. Used by every lecture and by
+    :func:`helpers.claims.check_claim`.
+
+    Parameters
+    ----------
+    value : real number, or array-like of real numbers
+        What to format. Booleans are rejected (they are not measurements).
+    digits : int
+        Significant digits, 1 to 15.
+
+    Returns
+    -------
+    str
+        For example ``fmt(3.14159) == '3.14'`` and ``fmt([1, 2.5]) == '[1, 2.5]'``.
+
+    Examples
+    --------
+    >>> fmt(0.000123456)
+    '0.000123'
+    >>> fmt(-12345.6, digits=2)
+    '-1.2e+04'
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"digits must be an int between 1 and 15, got {digits!r}")
+    if isinstance(value, np.ndarray | list | tuple):
+        arr = np.asarray(value, dtype=float)
+        return "[" + ", ".join(fmt(float(v), digits) for v in arr.ravel()) + "]"
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"fmt expects a real number, got {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = f"{value:.{digits}g}"
+    return "0" if text in ("-0", "0") else text

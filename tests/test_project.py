@@ -1,0 +1,123 @@
+"""Checks on the project as a whole: table of contents, pins, self-containment, CI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [ch["file"] for ch in part.get("chapters", [])]
+    return files
+
+
+def _tracked_files() -> list[Path]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.split()
+    return [ROOT / f for f in out]
+
+
+def test_every_toc_entry_has_a_source_file():
+    for entry in _toc_files():
+        candidates = [ROOT / f"{entry}{ext}" for ext in (".md", ".ipynb")]
+        assert any(p.exists() for p in candidates), f"_toc.yml lists missing {entry}"
+
+
+def test_every_lecture_is_in_the_toc():
+    listed = set(_toc_files())
+    for md in (ROOT / "notebooks").glob("*.md"):
+        assert f"notebooks/{md.stem}" in listed, f"{md.name} is not in _toc.yml"
+
+
+def test_toc_lists_lectures_in_course_order():
+    lectures = [f for f in _toc_files() if f.startswith("notebooks/")]
+    assert lectures == sorted(lectures)
+
+
+def _pyproject_pins() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    pins = {}
+    for req in reqs:
+        name, _, version = req.partition("==")
+        assert version, f"pyproject.toml: {req!r} is not pinned with =="
+        pins[name.lower()] = version
+    return pins
+
+
+def _environment_pins() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    pins = {}
+    for req in pip_section:
+        if req.startswith("-"):
+            continue
+        name, _, version = req.partition("==")
+        pins[name.lower()] = version
+    return pins
+
+
+def test_environment_yml_pins_the_same_packages_as_pyproject():
+    assert _environment_pins() == _pyproject_pins()
+
+
+def test_environment_yml_uses_python_3_11():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_lock_file_agrees_with_pyproject_pins():
+    lock = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            lock[name.lower().replace("_", "-")] = version
+    for name, version in _pyproject_pins().items():
+        assert lock.get(name.replace("_", "-")) == version, f"{name}: lock vs pyproject"
+
+
+def test_torch_and_jupyter_book_are_pinned_as_required():
+    pins = _pyproject_pins()
+    assert pins["torch"] == "2.13.0"
+    assert pins["jupyter-book"].startswith("1.")
+
+
+def test_project_never_reads_the_shared_folder():
+    pattern = re.compile(r"\.\./shared|/work/shared")
+    offenders = [str(p.relative_to(ROOT)) for p in _tracked_files()
+                 if p.suffix in {".py", ".md", ".yml", ".toml", ".cfg", ".txt", ""}
+                 and p.is_file() and pattern.search(p.read_text(errors="ignore"))]
+    assert not offenders, offenders
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```(?:bash|sh)?\n(.*?)```", quick, re.S).group(1)
+    return [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    assert len(_readme_commands()) == 2
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = _readme_commands()[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_command in ci
+
+
+def test_no_generated_files_are_tracked():
+    bad = [p for p in _tracked_files()
+           if any(part in {"_build", ".venv", "__pycache__", ".ipynb_checkpoints"}
+                  for part in p.relative_to(ROOT).parts) or p.suffix == ".pyc"]
+    assert not bad, bad
