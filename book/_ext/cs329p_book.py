@@ -1,6 +1,6 @@
 """Sphinx extension of the course book (registered in _config.yml).
 
-It does two things:
+It does three things:
 
 1. **Offline math.** MathJax is served from the book itself: the self-contained
    ``tex-svg-full.js`` of the pinned ``django-static-mathjax`` package (MathJax 3)
@@ -14,6 +14,8 @@ It does two things:
    or ``{runtime-report}``; they are replaced, when the page is read, by tables
    generated from the executed notebooks in ``notebooks/`` (claims recorded by
    ``helpers.check_claim`` and execution times recorded by ``tools/dev.py execute``).
+3. **No dead launchers.** sphinx-thebe (pulled in by Jupyter Book) inlines a CDN URL
+   on every page although the book launches no live kernels; its scripts are dropped.
 """
 
 from __future__ import annotations
@@ -65,6 +67,17 @@ def _fill_generated_tables(app, docname: str, source: list[str]) -> None:
     source[0] = PLACEHOLDER.sub(render, source[0])
 
 
+def _is_thebe(script) -> bool:
+    body = getattr(script, "attributes", {}).get("body", "") or ""
+    return "thebe" in str(getattr(script, "filename", script)) or "THEBE_JS_URL" in body
+
+
+def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    """The book has no live-code launcher; drop sphinx-thebe's scripts (they name a CDN)."""
+    if "script_files" in context:
+        context["script_files"] = [js for js in context["script_files"] if not _is_thebe(js)]
+
+
 def _always_regenerate(app, env, added, changed, removed) -> list[str]:
     """Pages with generated tables are re-read on every build: notebooks changed."""
     return [doc for doc in env.found_docs
@@ -76,4 +89,5 @@ def setup(app):
     app.connect("source-read", _fill_generated_tables)
     app.connect("env-get-outdated", _always_regenerate)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("html-page-context", _drop_thebe)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
