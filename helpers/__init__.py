@@ -7,8 +7,11 @@ algorithms it teaches from the modules below, organised by concept:
 - :mod:`helpers.display`   rendering a helper's source in a notebook
 - :mod:`helpers.claims`    checking the notes' claims and feeding the claims ledger
 - :mod:`helpers.plotting`  figure defaults
+- :mod:`helpers.monitoring` data-drift statistics for a deployed model (lecture 1.1)
 - :mod:`helpers.sgd`       mini-batch stochastic gradient descent (lecture 3.4)
-- :mod:`helpers.monitoring` data-drift statistics (lecture 1.1)
+
+Lecture-specific algorithms are imported from their module, e.g.
+``from helpers.sgd import data_iter``.
 """
 
 from helpers.claims import Claim, ClaimFailed, check_claim

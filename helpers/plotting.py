@@ -36,7 +36,13 @@ def set_plot_style() -> None:
     """
     mpl.rcParams.update(STYLE)
     try:
+        from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
-    except ImportError:  # pragma: no cover - matplotlib-inline ships with ipykernel
+    except ImportError:  # pragma: no cover - both ship with ipykernel
         return
-    set_matplotlib_formats("png")
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        # In a kernel, figures must be captured as outputs even if MPLBACKEND says Agg.
+        if "inline" not in mpl.get_backend():
+            shell.run_line_magic("matplotlib", "inline")
+        set_matplotlib_formats("png")

@@ -32,13 +32,12 @@ BUILD_DIR = ROOT / "_build"
 HTML_INDEX = BUILD_DIR / "html" / "index.html"
 
 # The environment every notebook runs in, whether executed, tested or rendered:
-# deterministic hashing and threading, a non-interactive plot backend, and the
+# deterministic hashing and threading, offline Hugging Face libraries, and the
 # network guard (tools/netguard/sitecustomize.py) that refuses non-loopback connections.
 NOTEBOOK_ENV = {
     "PYTHONHASHSEED": "0",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
-    "MPLBACKEND": "Agg",
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "TOKENIZERS_PARALLELISM": "false",
