@@ -60,8 +60,9 @@ def rendered(browser):
             "math": page.evaluate("document.querySelectorAll('.math').length"),
             "typeset": page.evaluate("document.querySelectorAll('mjx-container').length"),
             "math_errors": page.evaluate("document.querySelectorAll('mjx-merror').length"),
-            "images": page.evaluate("Array.from(document.images).map("
-                                    "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"),
+            "images": page.evaluate(
+                "Array.from(document.images).map("
+                "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"),
         }
         page.close()
     return results
