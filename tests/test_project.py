@@ -122,3 +122,10 @@ def test_no_generated_files_are_tracked():
            if any(part in {"_build", ".venv", "__pycache__", ".ipynb_checkpoints"}
                   for part in p.relative_to(ROOT).parts) or p.suffix == ".pyc"]
     assert not bad, bad
+
+
+def test_toc_is_the_generated_one():
+    from toc import render_toc
+
+    assert (ROOT / "_toc.yml").read_text() == render_toc(ROOT / "notebooks"), (
+        "run: python3.11 tools/dev.py toc")

@@ -1,0 +1,627 @@
+"""Neural-network layers from scratch: dense layers, MLPs, convolution and pooling.
+
+Used in lectures 3.5 (multilayer perceptrons) and 3.6 (convolutional neural
+networks). Each from-scratch function has a PyTorch counterpart it is tested
+against; the lectures show the from-scratch source and then use ``torch.nn``.
+
+Shape conventions follow PyTorch. A batch of feature vectors is ``(n, d)``; a dense
+layer computes ``X @ W + b`` with ``W`` of shape ``(d_in, d_out)`` (``nn.Linear`` stores
+the transpose, ``(d_out, d_in)``). Images are ``(n, c, h, w)`` (batch, channels,
+height, width) and convolution kernels ``(c_out, c_in, k_h, k_w)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "conv2d",
+    "conv_output_shape",
+    "conv_params",
+    "corr2d",
+    "count_parameters",
+    "cross_entropy",
+    "dense",
+    "dense_params",
+    "init_mlp_params",
+    "lenet",
+    "mlp",
+    "mlp_forward",
+    "mlp_to_sequential",
+    "pool2d",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "train_mlp_scratch",
+]
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _check_tensor(name: str, value: object, ndim: int | None = None) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
+    if ndim is not None and value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(value.shape)}")
+    if value.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
+    return value
+
+
+def _pair(name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int]:
+    """Accept ``3`` or ``(3, 2)`` for (height, width) hyper-parameters."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return (_check_positive_int(name, value[0], minimum),
+                _check_positive_int(name, value[1], minimum))
+    value = _check_positive_int(name, value, minimum)
+    return value, value
+
+
+# --------------------------------------------------------------------------- dense layers
+
+
+def dense(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """A dense (fully connected) layer ``X @ W + b`` for a batch of row vectors.
+
+    For one example this is ``y = W^T x + b``; every output is a weighted sum of all
+    inputs. Used in lecture 3.5.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(n, d_in)`` inputs.
+    W : torch.Tensor
+        ``(d_in, d_out)`` weights.
+    b : torch.Tensor, optional
+        ``(d_out,)`` bias.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, d_out)`` outputs.
+    """
+    _check_tensor("X", X, 2)
+    _check_tensor("W", W, 2)
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
+    out = X @ W
+    if b is None:
+        return out
+    if b.shape != (W.shape[1],):
+        raise ValueError(f"b must have shape ({W.shape[1]},), got {tuple(b.shape)}")
+    return out + b
+
+
+def relu(X: torch.Tensor) -> torch.Tensor:
+    """Rectified linear unit ``max(x, 0)``, element-wise. Used in lecture 3.5.
+
+    Written as ``x * (x > 0)`` so that its derivative is ``1`` for ``x > 0`` and ``0``
+    otherwise, including at ``x = 0``, exactly like ``torch.relu``.
+    """
+    _check_tensor("X", X)
+    return X * (X > 0)
+
+
+def sigmoid(X: torch.Tensor) -> torch.Tensor:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, element-wise, without overflow.
+
+    For ``x < 0`` it is evaluated as ``exp(x) / (1 + exp(x))`` so that ``exp`` never
+    sees a large positive argument (the clamps keep the branch that is not selected
+    finite, so its gradient is not ``nan``). Used in lecture 3.5.
+    """
+    _check_tensor("X", X)
+    e_neg = torch.exp(-X.clamp(min=0))  # used where x >= 0
+    e_pos = torch.exp(X.clamp(max=0))   # used where x < 0
+    return torch.where(X >= 0, 1 / (1 + e_neg), e_pos / (1 + e_pos))
+
+
+def softmax(O: torch.Tensor) -> torch.Tensor:  # noqa: E741 - O for logits, as in the notes
+    """Row-wise softmax ``exp(o_j) / sum_k exp(o_k)`` of logits ``(n, k)``.
+
+    Subtracting the row maximum first leaves the result unchanged and keeps ``exp``
+    from overflowing. Used in lecture 3.5.
+    """
+    _check_tensor("O", O, 2)
+    shifted = O - O.max(dim=1, keepdim=True).values
+    e = torch.exp(shifted)
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def cross_entropy(O: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: E741
+    """Per-example softmax cross-entropy ``-log softmax(o)_y`` from logits (not reduced).
+
+    Computed as ``logsumexp(o) - o_y`` (the log of the softmax without forming it),
+    which is exact where ``log(softmax(o))`` would underflow to ``log 0``. Used in
+    lecture 3.5.
+
+    Parameters
+    ----------
+    O : torch.Tensor
+        ``(n, k)`` logits.
+    y : torch.Tensor
+        ``(n,)`` integer class labels in ``[0, k)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n,)`` losses.
+    """
+    _check_tensor("O", O, 2)
+    _check_tensor("y", y, 1)
+    if len(y) != len(O):
+        raise ValueError(f"O has {len(O)} rows but y has {len(y)} labels")
+    if y.is_floating_point():
+        raise TypeError(f"y must hold integer class labels, got {y.dtype}")
+    if int(y.min()) < 0 or int(y.max()) >= O.shape[1]:
+        raise ValueError(f"labels must lie in [0, {O.shape[1] - 1}], "
+                         f"got [{int(y.min())}, {int(y.max())}]")
+    m = O.max(dim=1, keepdim=True).values
+    log_sum_exp = m.squeeze(1) + torch.log(torch.exp(O - m).sum(dim=1))
+    return log_sum_exp - O[torch.arange(len(y)), y]
+
+
+# --------------------------------------------------------------------------- MLP
+
+
+def init_mlp_params(
+    num_inputs: int,
+    num_hiddens: Sequence[int],
+    num_outputs: int,
+    *,
+    generator: torch.Generator | None = None,
+) -> list[torch.Tensor]:
+    """Random initial parameters ``[W1, b1, W2, b2, ...]`` of an MLP.
+
+    Weights are drawn from ``N(0, 2 / fan_in)`` (He initialisation: it keeps the size
+    of the signal roughly constant through ReLU layers), biases start at zero. All
+    tensors have ``requires_grad=True``. Used in lecture 3.5.
+
+    Parameters
+    ----------
+    num_inputs : int
+        Number of input features.
+    num_hiddens : sequence of int
+        Width of each hidden layer; its length is the number of hidden layers
+        (empty: softmax regression).
+    num_outputs : int
+        Number of outputs (classes).
+    generator : torch.Generator, optional
+        Source of randomness.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``W_l`` of shape ``(d_{l-1}, d_l)`` followed by ``b_l`` of shape ``(d_l,)``.
+    """
+    sizes = _layer_sizes(num_inputs, num_hiddens, num_outputs)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError("generator must be a torch.Generator or None")
+    params = []
+    for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
+        W = torch.randn(d_in, d_out, generator=generator) * math.sqrt(2 / d_in)
+        params += [W.requires_grad_(True), torch.zeros(d_out, requires_grad=True)]
+    return params
+
+
+def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) -> list[int]:
+    _check_positive_int("num_inputs", num_inputs)
+    _check_positive_int("num_outputs", num_outputs)
+    if isinstance(num_hiddens, int | str) or not isinstance(num_hiddens, Sequence):
+        raise TypeError(f"num_hiddens must be a sequence of widths such as [256], "
+                        f"got {num_hiddens!r}")
+    hiddens = [_check_positive_int("hidden width", h) for h in num_hiddens]
+    return [num_inputs, *hiddens, num_outputs]
+
+
+def mlp_forward(X: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Forward pass of an MLP: dense layers with ReLU between them, logits at the end.
+
+    ``H_1 = relu(X W_1 + b_1), ..., O = H_{L-1} W_L + b_L``. No activation follows the
+    output layer: the softmax is part of the loss. Used in lecture 3.5.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(n, d)`` inputs; extra trailing dimensions (images) are flattened.
+    params : sequence of torch.Tensor
+        ``[W1, b1, ..., WL, bL]`` as made by :func:`init_mlp_params`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, num_outputs)`` logits.
+    """
+    _check_tensor("X", X)
+    if len(params) == 0 or len(params) % 2:
+        raise ValueError(f"params must be [W1, b1, ..., WL, bL], got {len(params)} tensors")
+    H = X.reshape(len(X), -1)
+    num_layers = len(params) // 2
+    for layer in range(num_layers):
+        H = dense(H, params[2 * layer], params[2 * layer + 1])
+        if layer < num_layers - 1:
+            H = relu(H)
+    return H
+
+
+def mlp(
+    num_inputs: int,
+    num_hiddens: Sequence[int],
+    num_outputs: int,
+    *,
+    activation: str | None = "relu",
+) -> nn.Sequential:
+    """An MLP as ``nn.Sequential``: ``Flatten, Linear, act, ..., Linear``.
+
+    ``activation=None`` builds the same stack of dense layers *without*
+    non-linearities, which lecture 3.5 shows is no more expressive than a single
+    dense layer. Used in lectures 3.5 and 3.6.
+
+    Parameters
+    ----------
+    num_inputs, num_outputs : int
+        Input features (after flattening) and outputs.
+    num_hiddens : sequence of int
+        Widths of the hidden layers (empty: a single dense layer).
+    activation : {"relu", "sigmoid", "tanh"} or None
+        Non-linearity after every hidden layer.
+    """
+    sizes = _layer_sizes(num_inputs, num_hiddens, num_outputs)
+    if activation is not None and activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None, "
+                         f"got {activation!r}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(d_in, d_out))
+        if activation is not None and i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+def mlp_to_sequential(params: Sequence[torch.Tensor]) -> nn.Sequential:
+    """The ``nn.Sequential`` MLP (ReLU) holding copies of from-scratch ``params``.
+
+    ``nn.Linear`` stores its weight as ``(d_out, d_in)`` and computes ``X @ weight.T``,
+    so each ``W`` is copied transposed. The result computes exactly what
+    :func:`mlp_forward` computes. Used in lecture 3.5.
+    """
+    if len(params) == 0 or len(params) % 2:
+        raise ValueError(f"params must be [W1, b1, ..., WL, bL], got {len(params)} tensors")
+    weights = params[0::2]
+    sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
+    net = mlp(sizes[0], sizes[1:-1], sizes[-1], activation="relu")
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for layer, W, b in zip(linears, params[0::2], params[1::2], strict=True):
+            if W.shape != (layer.in_features, layer.out_features) or b.shape != (W.shape[1],):
+                raise ValueError("params do not chain: each W_l must be (d_{l-1}, d_l) and "
+                                 "b_l must be (d_l,)")
+            layer.weight.copy_(W.T)
+            layer.bias.copy_(b)
+    return net
+
+
+def train_mlp_scratch(
+    params: Sequence[torch.Tensor],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lr: float,
+    batch_size: int,
+    num_epochs: int,
+    generator: torch.Generator | None = None,
+) -> list[float]:
+    """Train from-scratch MLP ``params`` in place with mini-batch SGD; return epoch losses.
+
+    The loop of lecture 3.4 with the model replaced: :func:`mlp_forward`, the
+    summed :func:`cross_entropy` of a batch, ``backward()`` (autograd computes the
+    gradients through every layer), and the update ``p <- p - lr * grad / m`` of
+    :func:`helpers.sgd.sgd` with ``m`` the actual batch size. Used in lecture 3.5.
+
+    Returns
+    -------
+    list of float
+        Mean training loss of each epoch (averaged over its mini-batches).
+    """
+    from helpers.sgd import data_iter, sgd
+
+    _check_positive_int("num_epochs", num_epochs)
+    losses = []
+    for _ in range(num_epochs):
+        total, count = 0.0, 0
+        for X_batch, y_batch in data_iter(batch_size, X, y, generator):
+            loss = cross_entropy(mlp_forward(X_batch, params), y_batch).sum()
+            loss.backward()
+            sgd(params, lr, len(y_batch))
+            total, count = total + loss.item(), count + len(y_batch)
+        losses.append(total / count)
+    return losses
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Two-dimensional cross-correlation of one image with one kernel, with loops.
+
+    ``Y[i, j] = sum_{a, b} X[i + a, j + b] * K[a, b]``: the kernel slides over every
+    position where it fits entirely inside ``X``. (Deep-learning "convolution" is
+    this operation; the mathematical convolution flips the kernel first.) Used in
+    lecture 3.6.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(h, w)`` input.
+    K : torch.Tensor
+        ``(k_h, k_w)`` kernel, no larger than ``X``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(h - k_h + 1, w - k_w + 1)`` output.
+    """
+    _check_tensor("X", X, 2)
+    _check_tensor("K", K, 2)
+    h, w = K.shape
+    if h > X.shape[0] or w > X.shape[1]:
+        raise ValueError(f"kernel {tuple(K.shape)} is larger than the input {tuple(X.shape)}")
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1, dtype=X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
+def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
+    """Output length of a convolution or pooling window along one axis.
+
+    ``floor((n + 2p - k) / s) + 1`` for input length ``n``, window ``k``, padding ``p``
+    on each side and stride ``s``. Used in lecture 3.6.
+
+    Raises
+    ------
+    ValueError
+        If the window does not fit into the padded input (``k > n + 2p``).
+    """
+    n = _check_positive_int("n", n)
+    k = _check_positive_int("k", k)
+    p = _check_positive_int("p", p, minimum=0)
+    s = _check_positive_int("s", s)
+    if k > n + 2 * p:
+        raise ValueError(f"window k={k} is larger than the padded input n + 2p = {n + 2 * p}")
+    return (n + 2 * p - k) // s + 1
+
+
+def conv2d(
+    X: torch.Tensor,
+    K: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    padding: int | Sequence[int] = 0,
+    stride: int | Sequence[int] = 1,
+) -> torch.Tensor:
+    """Multi-channel 2-D cross-correlation with padding and stride, from scratch.
+
+    Output channel ``o`` at position ``(i, j)`` is
+    ``bias[o] + sum_{c, a, b} Xpad[n, c, i*s_h + a, j*s_w + b] * K[o, c, a, b]``: each output
+    channel has its own kernel for every input channel, and sums over input
+    channels. The loops run over output positions; the sum at one position is one
+    tensor contraction over the batch, channels and window. Same semantics as
+    ``torch.nn.functional.conv2d`` (zero padding). Used in lecture 3.6.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(n, c_in, h, w)`` input.
+    K : torch.Tensor
+        ``(c_out, c_in, k_h, k_w)`` kernels.
+    bias : torch.Tensor, optional
+        ``(c_out,)``.
+    padding, stride : int or pair of int
+        Zero padding on each side and step of the window, per axis.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, c_out, out_h, out_w)`` with sizes given by :func:`conv_output_shape`.
+    """
+    _check_tensor("X", X, 4)
+    _check_tensor("K", K, 4)
+    if X.shape[1] != K.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} input channels but K expects {K.shape[1]}")
+    if bias is not None and bias.shape != (K.shape[0],):
+        raise ValueError(f"bias must have shape ({K.shape[0]},), got {tuple(bias.shape)}")
+    p_h, p_w = _pair("padding", padding, 0)
+    s_h, s_w = _pair("stride", stride, 1)
+    k_h, k_w = K.shape[2:]
+    out_h = conv_output_shape(X.shape[2], k_h, p_h, s_h)
+    out_w = conv_output_shape(X.shape[3], k_w, p_w, s_w)
+    Xp = torch.nn.functional.pad(X, (p_w, p_w, p_h, p_h))
+    Y = X.new_zeros(X.shape[0], K.shape[0], out_h, out_w)
+    for i in range(out_h):
+        for j in range(out_w):
+            window = Xp[:, :, i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]
+            Y[:, :, i, j] = torch.einsum("nchw,ochw->no", window, K)
+    return Y if bias is None else Y + bias.reshape(1, -1, 1, 1)
+
+
+def pool2d(
+    X: torch.Tensor,
+    pool_size: int | Sequence[int],
+    *,
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    mode: str = "max",
+) -> torch.Tensor:
+    """Max or average pooling over windows of each channel, from scratch.
+
+    Pooling has no parameters: it reports the maximum (or mean) of each window,
+    channel by channel. The stride defaults to the window size (non-overlapping
+    windows), as in PyTorch. Padding adds ``-inf`` for max pooling and zeros for
+    average pooling, and the average divides by the full window size, which is
+    ``torch.nn.functional.max_pool2d`` / ``avg_pool2d`` (``count_include_pad=True``).
+    Used in lecture 3.6.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+        ``(n, c, h, w)`` input.
+    pool_size : int or pair of int
+        Window height and width.
+    stride : int or pair of int, optional
+        Step of the window; default ``pool_size``.
+    padding : int or pair of int
+        Padding on each side, at most half the window (PyTorch's limit).
+    mode : {"max", "avg"}
+        Which statistic of the window to report.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, c, out_h, out_w)``.
+    """
+    _check_tensor("X", X, 4)
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    k_h, k_w = _pair("pool_size", pool_size, 1)
+    s_h, s_w = _pair("stride", (k_h, k_w) if stride is None else stride, 1)
+    p_h, p_w = _pair("padding", padding, 0)
+    if p_h > k_h // 2 or p_w > k_w // 2:
+        raise ValueError(f"padding {(p_h, p_w)} must be at most half the window {(k_h, k_w)}")
+    out_h = conv_output_shape(X.shape[2], k_h, p_h, s_h)
+    out_w = conv_output_shape(X.shape[3], k_w, p_w, s_w)
+    fill = float("-inf") if mode == "max" else 0.0
+    Xp = torch.nn.functional.pad(X, (p_w, p_w, p_h, p_h), value=fill)
+    Y = X.new_zeros(X.shape[0], X.shape[1], out_h, out_w)
+    for i in range(out_h):
+        for j in range(out_w):
+            window = Xp[:, :, i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]
+            Y[:, :, i, j] = window.amax(dim=(2, 3)) if mode == "max" else window.mean(dim=(2, 3))
+    return Y
+
+
+# --------------------------------------------------------------------------- architectures
+
+
+def lenet(
+    image_size: int = 12,
+    num_classes: int = 10,
+    *,
+    channels: Sequence[int] = (6, 16),
+    kernel_size: int = 3,
+    num_hiddens: Sequence[int] = (120, 84),
+    activation: str = "relu",
+    pool: str = "max",
+) -> nn.Sequential:
+    """A LeNet-style CNN for small single-channel images.
+
+    Two blocks of ``Conv2d(kernel_size, padding=kernel_size // 2)`` (keeps the size),
+    activation and 2x2 pooling (halves it), then ``Flatten`` and dense layers
+    ``num_hiddens`` with the activation, and the output layer. LeCun et al.'s
+    original LeNet-5 for 28x28 digits is ``lenet(28, kernel_size=5,
+    activation="sigmoid", pool="avg")`` (with a padded first layer); the default
+    uses ReLU and max pooling, which train faster. Used in lecture 3.6.
+
+    Parameters
+    ----------
+    image_size : int
+        Height and width of the (square) input images; must be divisible by 4.
+    num_classes : int
+        Number of outputs.
+    channels : pair of int
+        Output channels of the two convolutional layers.
+    kernel_size : int
+        Odd kernel size of both convolutions.
+    num_hiddens : sequence of int
+        Widths of the dense hidden layers.
+    activation : {"relu", "sigmoid", "tanh"}
+        Non-linearity after every convolution and hidden dense layer.
+    pool : {"max", "avg"}
+        Pooling type.
+    """
+    image_size = _check_positive_int("image_size", image_size, minimum=4)
+    if image_size % 4:
+        raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
+    num_classes = _check_positive_int("num_classes", num_classes)
+    kernel_size = _check_positive_int("kernel_size", kernel_size)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
+                         f"got {kernel_size}")
+    if len(channels) != 2:
+        raise ValueError(f"channels must hold two ints, got {channels!r}")
+    c1, c2 = (_check_positive_int("channels", c) for c in channels)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if pool not in ("max", "avg"):
+        raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
+    act = ACTIVATIONS[activation]
+    pool_layer = nn.MaxPool2d if pool == "max" else nn.AvgPool2d
+    pad = kernel_size // 2
+    flat = c2 * (image_size // 4) ** 2
+    layers: list[nn.Module] = [
+        nn.Conv2d(1, c1, kernel_size, padding=pad), act(), pool_layer(2),
+        nn.Conv2d(c1, c2, kernel_size, padding=pad), act(), pool_layer(2),
+        nn.Flatten(),
+    ]
+    sizes = _layer_sizes(flat, num_hiddens, num_classes)
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(d_in, d_out))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+def count_parameters(net: nn.Module, trainable_only: bool = True) -> int:
+    """Number of scalar parameters of ``net`` (only trainable ones by default).
+
+    Used in lectures 3.5 and 3.6.
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
+
+
+def dense_params(num_inputs: int, num_outputs: int, bias: bool = True) -> int:
+    """Parameters of a dense layer: ``num_inputs * num_outputs`` weights (+ ``num_outputs``).
+
+    Used in lecture 3.6 to count what a fully connected layer on images costs.
+    """
+    num_inputs = _check_positive_int("num_inputs", num_inputs)
+    num_outputs = _check_positive_int("num_outputs", num_outputs)
+    return num_inputs * num_outputs + (num_outputs if bias else 0)
+
+
+def conv_params(
+    in_channels: int, out_channels: int, kernel_size: int | Sequence[int], bias: bool = True,
+    groups: int = 1,
+) -> int:
+    """Parameters of a convolutional layer: ``c_out * (c_in / groups) * k_h * k_w`` (+ ``c_out``).
+
+    Independent of the image size. ``groups = in_channels = out_channels`` is a
+    depthwise convolution (MobileNet). Used in lecture 3.6.
+    """
+    in_channels = _check_positive_int("in_channels", in_channels)
+    out_channels = _check_positive_int("out_channels", out_channels)
+    groups = _check_positive_int("groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"groups={groups} must divide in_channels={in_channels} and "
+                         f"out_channels={out_channels}")
+    k_h, k_w = _pair("kernel_size", kernel_size, 1)
+    return out_channels * (in_channels // groups) * k_h * k_w + (out_channels if bias else 0)

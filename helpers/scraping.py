@@ -1,0 +1,523 @@
+"""A polite web scraper: robots.txt, rate limiting, timeouts, retries with backoff.
+
+Used in lecture 1.3, where it scrapes the house-sales site of
+:mod:`helpers.website` (served on 127.0.0.1). The pieces:
+
+- :class:`PoliteSession` wraps a :class:`requests.Session`. Before every request it
+  checks ``robots.txt`` (parsed by :mod:`urllib.robotparser`) and waits until at
+  least ``min_interval`` seconds (or the site's ``Crawl-delay``, if larger) have
+  passed since the previous request. It gives every request a ``timeout`` and
+  retries timeouts, connection errors, 5xx answers and ``429 Too Many Requests``
+  up to ``RetryPolicy.max_retries`` times, waiting ``backoff_base * factor**(k-1)``
+  seconds before the ``k``-th retry, or what the server's ``Retry-After`` header
+  asks. Other 4xx answers are permanent and raise at once.
+- :func:`parse_index_page`, :func:`parse_detail_page` and :func:`extract_image_urls`
+  turn HTML into links, fields and photo URLs (BeautifulSoup with the lxml parser,
+  and a regular expression for the photos).
+- :func:`scrape_listings` follows the pagination, visits every detail page once and
+  returns a :class:`ScrapeResult`: the listings as strings, exactly as shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import urllib.robotparser
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from numbers import Real
+from urllib.parse import urljoin, urlsplit
+
+import pandas as pd
+import requests
+from bs4 import BeautifulSoup
+
+from helpers.housing import LISTING_COLUMNS, listing_frame
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "DisallowedByRobots",
+    "PoliteSession",
+    "RetryPolicy",
+    "ScrapeError",
+    "ScrapeResult",
+    "crawl_delay_from_robots",
+    "extract_image_urls",
+    "parse_detail_page",
+    "parse_index_page",
+    "parse_retry_after",
+    "scrape_listings",
+]
+
+DEFAULT_USER_AGENT = "cs329p-book-scraper/1.0 (course book; offline demo)"
+"""An honest user agent: a scraper should say who it is."""
+
+PHOTO_RE = re.compile(r"photos\\?/(\d+)\\?/([0-9a-f]{16})-\w+\.jpg")
+"""A photo reference, in plain or JSON-escaped form (``\\/`` for ``/``): Id and key."""
+
+
+class ScrapeError(RuntimeError):
+    """A page could not be fetched: the URL, the number of attempts and the last reason."""
+
+    def __init__(self, url: str, attempts: int, reason: str) -> None:
+        self.url, self.attempts, self.reason = url, attempts, reason
+        tries = "attempt" if attempts == 1 else "attempts"
+        super().__init__(f"GET {url} failed after {attempts} {tries}: {reason}")
+
+
+class DisallowedByRobots(ScrapeError):
+    """robots.txt disallows the URL for our user agent; it was not requested."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, 0, "disallowed by robots.txt")
+
+
+# --------------------------------------------------------------------------- retry policy
+
+
+def _check_number(name: str, value: object, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else 'non-negative'}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to retry a request, and how long to wait before each retry.
+
+    The ``k``-th retry (``k = 1, 2, ...``) waits ``min(backoff_max, backoff_base *
+    backoff_factor ** (k - 1))`` seconds -- exponential backoff -- unless the
+    server's ``Retry-After`` header asks for a specific wait, which is honoured.
+    A ``Retry-After`` longer than ``max_retry_after`` makes the request fail
+    instead of stalling the scraper. Used in lecture 1.3.
+
+    Attributes
+    ----------
+    max_retries : int
+        Retries after the first attempt (0: never retry).
+    backoff_base, backoff_factor, backoff_max : float
+        The backoff schedule (seconds, ratio, cap in seconds).
+    max_retry_after : float
+        Longest ``Retry-After`` the scraper agrees to wait, in seconds.
+    retry_statuses : tuple of int
+        HTTP statuses worth retrying: transient server errors and throttling.
+    """
+
+    max_retries: int = 4
+    backoff_base: float = 0.05
+    backoff_factor: float = 2.0
+    backoff_max: float = 5.0
+    max_retry_after: float = 60.0
+    retry_statuses: tuple[int, ...] = (429, 500, 502, 503, 504)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) \
+                or self.max_retries < 0:
+            raise ValueError(f"max_retries must be a non-negative int, got {self.max_retries!r}")
+        _check_number("backoff_base", self.backoff_base)
+        if _check_number("backoff_factor", self.backoff_factor) < 1:
+            raise ValueError(f"backoff_factor must be >= 1, got {self.backoff_factor!r}")
+        _check_number("backoff_max", self.backoff_max)
+        _check_number("max_retry_after", self.max_retry_after)
+
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before the ``retry``-th retry (1-based)."""
+        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 1:
+            raise ValueError(f"retry must be a positive int, got {retry!r}")
+        return min(self.backoff_max, self.backoff_base * self.backoff_factor ** (retry - 1))
+
+    def schedule(self) -> list[float]:
+        """The waits before retries 1, 2, ..., ``max_retries``."""
+        return [self.backoff(k) for k in range(1, self.max_retries + 1)]
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait according to a ``Retry-After`` header, or None if absent/invalid.
+
+    The header holds seconds (``"120"``; decimals such as ``"0.05"`` are accepted)
+    or an HTTP date (``"Wed, 21 Oct 2015 07:28:00 GMT"``), converted relative to
+    ``now`` (a Unix time; the current time by default). Never negative. Used in
+    lecture 1.3.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def crawl_delay_from_robots(text: str, user_agent: str) -> float | None:
+    """The ``Crawl-delay`` (seconds) that robots.txt asks of ``user_agent``, or None.
+
+    :mod:`urllib.robotparser` only reads whole seconds; this reads decimals too.
+    The group naming our agent wins over the ``*`` group. Used in lecture 1.3.
+    """
+    token = user_agent.split("/")[0].strip().lower()
+    groups: list[tuple[list[str], float | None]] = []
+    agents: list[str] = []
+    in_rules = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (part.strip() for part in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+            if len(agents) == 1:
+                groups.append((agents, None))
+        elif agents:
+            in_rules = True
+            if key == "crawl-delay" and re.fullmatch(r"\d+(\.\d+)?", value):
+                groups[-1] = (agents, float(value))
+    chosen = [d for a, d in groups if any(x != "*" and x in token for x in a)]
+    chosen = chosen or [d for a, d in groups if "*" in a]
+    return chosen[0] if chosen else None
+
+
+# --------------------------------------------------------------------------- session
+
+
+class PoliteSession:
+    """A :class:`requests.Session` that obeys robots.txt, rate limits and retries.
+
+    Used in lecture 1.3.
+
+    Parameters
+    ----------
+    base_url : str
+        Scheme and host of the site, e.g. ``"http://127.0.0.1:8000"``.
+    user_agent : str
+        Sent with every request; also the name robots.txt rules are matched against.
+    timeout : float
+        Seconds to wait for the connection and for each read before giving up.
+    min_interval : float
+        Minimum seconds between the starts of two requests; the site's
+        ``Crawl-delay`` applies instead when it is larger.
+    retry : RetryPolicy, optional
+        Retry and backoff settings.
+    respect_robots : bool
+        Read robots.txt and refuse disallowed URLs (turn off only for your own site).
+    sleep, clock : callables
+        ``time.sleep`` and ``time.monotonic`` by default; tests pass fakes.
+
+    Attributes
+    ----------
+    attempts : list of dict
+        One entry per HTTP attempt: ``url``, ``attempt``, ``outcome`` (status code
+        or exception name) and ``wait`` (seconds slept before the next attempt).
+    """
+
+    def __init__(self, base_url: str, *, user_agent: str = DEFAULT_USER_AGENT,
+                 timeout: float = 2.0, min_interval: float = 0.0,
+                 retry: RetryPolicy | None = None, respect_robots: bool = True,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base_url must look like http://host:port, got {base_url!r}")
+        if not isinstance(user_agent, str) or not user_agent.strip():
+            raise ValueError("user_agent must be a non-empty string")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.user_agent = user_agent
+        self.timeout = _check_number("timeout", timeout, positive=True)
+        self.min_interval = _check_number("min_interval", min_interval)
+        self.retry = RetryPolicy() if retry is None else retry
+        if not isinstance(self.retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+        self.respect_robots = bool(respect_robots)
+        self.sleep, self.clock = sleep, clock
+        self.attempts: list[dict[str, object]] = []
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxies or .netrc: talk to the site directly
+        self._session.headers["User-Agent"] = user_agent
+        self._robots: urllib.robotparser.RobotFileParser | None = None
+        self.crawl_delay: float | None = None
+        self._last_request: float | None = None
+
+    def __enter__(self) -> PoliteSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the underlying connections."""
+        self._session.close()
+
+    @property
+    def interval(self) -> float:
+        """Seconds kept between request starts: ``max(min_interval, Crawl-delay)``."""
+        return max(self.min_interval, self.crawl_delay or 0.0)
+
+    def robots(self) -> urllib.robotparser.RobotFileParser:
+        """Fetch and parse ``/robots.txt`` once (404: everything allowed)."""
+        if self._robots is None:
+            parser = urllib.robotparser.RobotFileParser(urljoin(self.base_url, "/robots.txt"))
+            try:
+                response = self._fetch(parser.url)
+            except ScrapeError as err:
+                if "HTTP 401" in err.reason or "HTTP 403" in err.reason:
+                    parser.disallow_all = True
+                elif "HTTP 4" in err.reason:
+                    parser.allow_all = True
+                else:
+                    raise
+            else:
+                parser.parse(response.text.splitlines())
+                self.crawl_delay = crawl_delay_from_robots(response.text, self.user_agent)
+            self._robots = parser
+        return self._robots
+
+    def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets our user agent fetch ``url`` (always True if not respected)."""
+        return not self.respect_robots or self.robots().can_fetch(self.user_agent, url)
+
+    def get(self, url: str) -> requests.Response:
+        """GET ``url`` politely: robots check, rate limit, timeout, retries.
+
+        Raises
+        ------
+        DisallowedByRobots
+            If robots.txt disallows the URL (no request is sent).
+        ScrapeError
+            On a permanent error (4xx other than 429) or when the retries are used up.
+        """
+        url = urljoin(self.base_url, url)
+        if not self.allowed(url):
+            raise DisallowedByRobots(url)
+        return self._fetch(url)
+
+    def _wait_turn(self) -> None:
+        if self._last_request is not None:
+            wait = self._last_request + self.interval - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last_request = self.clock()
+
+    def _fetch(self, url: str) -> requests.Response:
+        policy = self.retry
+        for attempt in range(1, policy.max_retries + 2):
+            self._wait_turn()
+            retry_after = None
+            try:
+                response = self._session.get(url, timeout=self.timeout)
+            except (requests.Timeout, requests.ConnectionError,
+                    requests.exceptions.ChunkedEncodingError) as err:
+                outcome: int | str = type(err).__name__
+                reason = f"{outcome} (timeout {self.timeout:g} s)" if isinstance(
+                    err, requests.Timeout) else str(outcome)
+            else:
+                outcome = response.status_code
+                reason = f"HTTP {outcome}"
+                if outcome not in policy.retry_statuses:
+                    self.attempts.append({"url": url, "attempt": attempt, "outcome": outcome,
+                                          "wait": 0.0})
+                    if outcome >= 400:
+                        raise ScrapeError(url, attempt, reason)
+                    return response
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = policy.backoff(attempt) if retry_after is None else retry_after
+            last = attempt > policy.max_retries
+            self.attempts.append({"url": url, "attempt": attempt, "outcome": outcome,
+                                  "wait": 0.0 if last else wait})
+            if last:
+                break
+            if wait > policy.max_retry_after:
+                raise ScrapeError(url, attempt, f"{reason} with Retry-After {wait:g} s, "
+                                                f"more than max_retry_after")
+            self.sleep(wait)
+        raise ScrapeError(url, policy.max_retries + 1, f"{reason}; gave up after "
+                                                       f"{policy.max_retries} retries")
+
+    def attempts_frame(self) -> pd.DataFrame:
+        """The attempts log as a DataFrame (``url``, ``attempt``, ``outcome``, ``wait``)."""
+        return pd.DataFrame(self.attempts, columns=["url", "attempt", "outcome", "wait"])
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_index_page(html: str, page_url: str) -> tuple[list[str], str | None]:
+    """The detail-page links of an index page and the link to the next page.
+
+    Returns absolute URLs: ``(detail_urls, next_url)``, ``next_url`` None on the
+    last page. Used in lecture 1.3.
+    """
+    soup = BeautifulSoup(html, "lxml")
+    links = [urljoin(page_url, a["href"]) for a in soup.select("a.list-card-link[href]")]
+    following = soup.select_one('a[rel="next"][href]')
+    return links, (urljoin(page_url, following["href"]) if following else None)
+
+
+def parse_detail_page(html: str) -> dict[str, str]:
+    """The fields of a listing's detail page, as the strings the page shows.
+
+    The Id comes from the canonical link (``.../<Id>_zpid/``), the price from the
+    headline "Sold: $1,234,000", the date from "Sold on 04/12/2021", the other
+    fields from the labelled facts. Fields the page does not show are absent from
+    the result. Used in lecture 1.3.
+    """
+    soup = BeautifulSoup(html, "lxml")
+    record: dict[str, str] = {}
+    canonical = soup.select_one('link[rel="canonical"]')
+    match = re.search(r"/(\d+)_zpid/", canonical["href"]) if canonical else None
+    if match is None:
+        raise ValueError("not a listing page: no canonical link with an Id")
+    record["Id"] = match.group(1)
+    for column, selector in (("Address", ".ds-street"), ("City", ".ds-city"),
+                             ("Zip", ".ds-zip"), ("Summary", ".ds-overview")):
+        node = soup.select_one(selector)
+        if node is not None:
+            record[column] = node.get_text(strip=True)
+    status = soup.select_one(".ds-status")
+    sold = re.fullmatch(r"Sold:\s*(.+)", status.get_text(strip=True)) if status else None
+    if sold:
+        record["Sold Price"] = sold.group(1)
+    date = soup.select_one(".ds-sold-date")
+    sold_on = re.fullmatch(r"Sold on\s*(.+)", date.get_text(strip=True)) if date else None
+    if sold_on:
+        record["Sold On"] = sold_on.group(1)
+    for fact in soup.select("li.ds-fact"):
+        label = fact.select_one(".ds-fact-label").get_text(strip=True)
+        record[label] = fact.select_one(".ds-fact-value").get_text(strip=True)
+    return record
+
+
+def extract_image_urls(html: str, page_url: str) -> list[str]:
+    """Photo URLs of a page, found with a regular expression, one per photo.
+
+    Pages reference each photo several times (thumbnails, JSON-escaped URLs in a
+    ``<script>``); :data:`PHOTO_RE` finds every reference, duplicates are dropped,
+    and each photo is returned once at its largest size. Used in lecture 1.3.
+    """
+    seen: dict[str, str] = {}
+    for listing_id, key in PHOTO_RE.findall(html):
+        seen.setdefault(key, listing_id)
+    return [urljoin(page_url, f"/photos/{i}/{k}-uncropped_scaled_within_1536_1152.jpg")
+            for k, i in seen.items()]
+
+
+# --------------------------------------------------------------------------- scraping
+
+
+@dataclass
+class ScrapeResult:
+    """What a scrape returns. Used in lecture 1.3.
+
+    Attributes
+    ----------
+    listings : pandas.DataFrame
+        One row per listing, in site order, the columns as strings as shown.
+    images : pandas.DataFrame
+        One row per photo: ``Id`` and ``url``.
+    failures : pandas.DataFrame
+        Pages that could not be fetched: ``url`` and ``error``.
+    skipped : list of str
+        URLs not requested because robots.txt disallows them.
+    pages : int
+        Index pages read.
+    """
+
+    listings: pd.DataFrame
+    images: pd.DataFrame
+    failures: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
+def scrape_listings(session: PoliteSession, start: str = "/homes/sold/", *,
+                    max_pages: int | None = None, max_listings: int | None = None,
+                    columns: Sequence[str] = LISTING_COLUMNS) -> ScrapeResult:
+    """Scrape a listing site: follow the pagination, parse every detail page once.
+
+    A listing whose page cannot be fetched (retries used up, permanent error) is
+    recorded in ``failures`` and the scrape goes on; robots-disallowed URLs are
+    recorded in ``skipped``; a detail page seen before (same URL or same Id) is not
+    scraped again, so no listing is duplicated. Used in lecture 1.3.
+
+    Parameters
+    ----------
+    session : PoliteSession
+        The session to fetch with (robots.txt, rate limit, retries).
+    start : str
+        Path of the first index page.
+    max_pages, max_listings : int, optional
+        Stop after this many index pages / listings.
+    columns : sequence of str
+        Columns of the result (fields parsed from the pages).
+
+    Returns
+    -------
+    ScrapeResult
+    """
+    if not isinstance(session, PoliteSession):
+        raise TypeError(f"session must be a PoliteSession, got {type(session).__name__}")
+    for name, value in (("max_pages", max_pages), ("max_listings", max_listings)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+    records: list[dict[str, str]] = []
+    images: list[tuple[str, str]] = []
+    failures: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    seen_urls: set[str] = set()
+    seen_ids: set[str] = set()
+    visited_pages: set[str] = set()
+    page_url: str | None = urljoin(session.base_url, start)
+    pages = 0
+    while page_url is not None and page_url not in visited_pages:
+        if (max_pages is not None and pages >= max_pages) or \
+                (max_listings is not None and len(records) >= max_listings):
+            break
+        visited_pages.add(page_url)
+        try:
+            index_html = session.get(page_url).text
+        except DisallowedByRobots:
+            skipped.append(page_url)
+            break
+        except ScrapeError as err:
+            failures.append((page_url, str(err)))
+            break
+        pages += 1
+        detail_urls, page_url = parse_index_page(index_html, page_url)
+        for url in detail_urls:
+            if url in seen_urls:
+                continue
+            if max_listings is not None and len(records) >= max_listings:
+                break
+            seen_urls.add(url)
+            try:
+                html = session.get(url).text
+            except DisallowedByRobots:
+                skipped.append(url)
+                continue
+            except ScrapeError as err:
+                failures.append((url, str(err)))
+                continue
+            record = parse_detail_page(html)
+            if record["Id"] in seen_ids:
+                continue
+            seen_ids.add(record["Id"])
+            records.append({c: v for c, v in record.items() if c in columns})
+            images += [(record["Id"], u) for u in extract_image_urls(html, url)]
+    return ScrapeResult(
+        listings=listing_frame(records, columns),
+        images=pd.DataFrame(images, columns=["Id", "url"]).astype("str"),
+        failures=pd.DataFrame(failures, columns=["url", "error"]).astype("str"),
+        skipped=skipped, pages=pages)
