@@ -146,7 +146,8 @@ def cmd_test() -> int:
     py = str(VENV_PYTHON)
     gates: list[tuple[str, list[str], dict[str, str] | None]] = [
         ("lint", [py, "-m", "ruff", "check", "."], None),
-        ("unit tests and book checks", [py, "-m", "pytest", "-q", "-n", "2", "tests"], None),
+        ("unit tests and book checks", [py, "-m", "pytest", "-q", "-n", "2", "tests"],
+         notebook_env()),
         ("notebook regression (nbval)", nbval_command(), notebook_env()),
     ]
     failed = []
