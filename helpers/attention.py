@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from helpers.checks import check_float_tensor, check_int, check_positive_int
+
 __all__ = [
     "COST_KINDS",
     "LayerCost",
@@ -51,29 +53,6 @@ COST_KINDS = ("self-attention", "recurrent", "convolution")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_tensor(name: str, value: object, min_ndim: int = 2) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {value.dtype}")
-    if value.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape "
-                         f"{tuple(value.shape)}")
-    if value.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
-    if torch.isnan(value).any():
-        raise ValueError(f"{name} contains NaN")
-    return value
-
-
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 # --------------------------------------------------------------------------- attention
@@ -121,7 +100,7 @@ def attention_weights(
         On mismatched shapes, NaN, a non-positive scale, or a query that may attend to
         no key.
     """
-    Q, K = _check_tensor("Q", Q), _check_tensor("K", K)
+    Q, K = check_float_tensor("Q", Q, min_ndim=2), check_float_tensor("K", K, min_ndim=2)
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(f"queries and keys must have the same dimension d_k, got "
                          f"{Q.shape[-1]} and {K.shape[-1]}")
@@ -191,7 +170,7 @@ def scaled_dot_product_attention(
     torch.Tensor
         ``(..., n_q, d_v)``.
     """
-    V = _check_tensor("V", V)
+    V = check_float_tensor("V", V, min_ndim=2)
     if K.shape[-2] != V.shape[-2]:
         raise ValueError(f"keys and values must come in pairs: {K.shape[-2]} keys but "
                          f"{V.shape[-2]} values")
@@ -205,7 +184,7 @@ def attention_entropy(weights: torch.Tensor) -> float:
     (a saturated softmax, whose gradient vanishes). Zero weights contribute zero.
     Used in lecture 10.1.
     """
-    weights = _check_tensor("weights", weights, min_ndim=1)
+    weights = check_float_tensor("weights", weights, min_ndim=1)
     if (weights < 0).any():
         raise ValueError("weights must be non-negative")
     if not torch.allclose(weights.sum(dim=-1), torch.ones((), dtype=weights.dtype),
@@ -224,10 +203,10 @@ def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
     Head ``h`` gets features ``h * E/num_heads`` to ``(h + 1) * E/num_heads - 1``, the
     layout ``nn.MultiheadAttention`` uses. Used in lecture 10.1 and appendix A.4.
     """
-    X = _check_tensor("X", X, min_ndim=3)
+    X = check_float_tensor("X", X, min_ndim=3)
     if X.ndim != 3:
         raise ValueError(f"X must be (N, L, E), got shape {tuple(X.shape)}")
-    num_heads = _check_positive_int("num_heads", num_heads)
+    num_heads = check_positive_int("num_heads", num_heads)
     N, L, E = X.shape
     if E % num_heads:
         raise ValueError(f"num_heads={num_heads} must divide the embedding size {E}")
@@ -239,7 +218,7 @@ def merge_heads(X: torch.Tensor) -> torch.Tensor:
 
     Used in lecture 10.1 and appendix A.4.
     """
-    X = _check_tensor("X", X, min_ndim=4)
+    X = check_float_tensor("X", X, min_ndim=4)
     if X.ndim != 4:
         raise ValueError(f"X must be (N, num_heads, L, d), got shape {tuple(X.shape)}")
     N, h, L, d = X.shape
@@ -273,8 +252,8 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True,
                  batch_first: bool = True) -> None:
         super().__init__()
-        self.embed_dim = _check_positive_int("embed_dim", embed_dim)
-        self.num_heads = _check_positive_int("num_heads", num_heads)
+        self.embed_dim = check_positive_int("embed_dim", embed_dim)
+        self.num_heads = check_positive_int("num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"num_heads={num_heads} must divide embed_dim={embed_dim}")
         self.batch_first = bool(batch_first)
@@ -315,7 +294,7 @@ class MultiHeadAttention(nn.Module):
             (``nn.MultiheadAttention`` returns their mean over the heads by default).
         """
         for name, X in [("query", query), ("key", key), ("value", value)]:
-            _check_tensor(name, X, min_ndim=3)
+            check_float_tensor(name, X, min_ndim=3)
             if X.ndim != 3 or X.shape[-1] != self.embed_dim:
                 raise ValueError(f"{name} must be 3-D with {self.embed_dim} features, got "
                                  f"shape {tuple(X.shape)}")
@@ -452,9 +431,9 @@ def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = 
     """
     if kind not in COST_KINDS:
         raise ValueError(f"kind must be one of {COST_KINDS}, got {kind!r}")
-    n = _check_positive_int("n", n)
-    d = _check_positive_int("d", d)
-    k = _check_positive_int("kernel_size", kernel_size, minimum=2)
+    n = check_positive_int("n", n)
+    d = check_positive_int("d", d)
+    k = check_int("kernel_size", kernel_size, low=2)
     if kind == "self-attention":
         return LayerCost(4 * n * n * d, 1, min(1, n - 1))
     if kind == "recurrent":

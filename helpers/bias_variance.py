@@ -26,11 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+
+from helpers.checks import check_int, check_positive_int, check_real
 
 __all__ = [
     "BiasVarianceResult",
@@ -44,32 +45,6 @@ TrainingSetSampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarra
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(name: str, value: object, *, nonnegative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or (nonnegative and value < 0):
-        kind = "a non-negative finite" if nonnegative else "a finite"
-        raise ValueError(f"{name} must be {kind} number, got {value}")
-    return value
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return int(seed)
 
 
 def _check_x_test(x_test: object) -> tuple[np.ndarray, np.ndarray]:
@@ -146,9 +121,9 @@ def function_sampler(
     """
     if not callable(f_true):
         raise TypeError(f"f_true must be callable, got {type(f_true).__name__}")
-    n_train = _check_positive_int("n_train", n_train)
-    noise_sigma = _check_real("noise_sigma", noise_sigma, nonnegative=True)
-    low, high = _check_real("low", low), _check_real("high", high)
+    n_train = check_positive_int("n_train", n_train)
+    noise_sigma = check_real("noise_sigma", noise_sigma, low=0)
+    low, high = check_real("low", low), check_real("high", high)
     if not low < high:
         raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
 
@@ -208,10 +183,10 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
 
     def fit(self, X: object, y: object) -> PolynomialRegression:
         """Fit the coefficients ``coef_`` (Legendre basis, constant first)."""
-        _check_positive_int("degree", self.degree, minimum=0)
-        alpha = _check_real("alpha", self.alpha, nonnegative=True)
+        check_int("degree", self.degree, low=0)
+        alpha = check_real("alpha", self.alpha, low=0)
         try:
-            low, high = (_check_real("domain", v) for v in self.domain)
+            low, high = (check_real("domain", v) for v in self.domain)
         except (TypeError, ValueError) as err:
             raise ValueError(f"domain must be a pair (low, high) of finite numbers, "
                              f"got {self.domain!r}") from err
@@ -400,9 +375,9 @@ def bias_variance_decomposition(
     if not callable(f_true):
         raise TypeError(f"f_true must be callable, got {type(f_true).__name__}")
     x, X_test = _check_x_test(x_test)
-    noise_sigma = _check_real("noise_sigma", noise_sigma, nonnegative=True)
-    n_rounds = _check_positive_int("n_rounds", n_rounds, minimum=2)
-    seed = _check_seed(seed)
+    noise_sigma = check_real("noise_sigma", noise_sigma, low=0)
+    n_rounds = check_int("n_rounds", n_rounds, low=2)
+    seed = check_int("seed", seed, low=0)
     n_test = len(x)
     f_test = _as_vector("f_true(x_test)", f_true(x), n_test)
 

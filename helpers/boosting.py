@@ -29,15 +29,8 @@ from numbers import Real
 
 import numpy as np
 
-from helpers.trees import (
-    FEATURE_THRESHOLD,
-    GradientBoostingRegressor,
-    NotFittedError,
-    _check_int,
-    _check_real,
-    _check_X,
-    _check_y,
-)
+from helpers.checks import check_int, check_matrix, check_real, check_target
+from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor, NotFittedError
 
 __all__ = [
     "STUMP_CRITERIA",
@@ -89,7 +82,7 @@ def _check_weights(sample_weight: object, n: int) -> np.ndarray:
 
 
 def _check_signs(y: object, n: int) -> np.ndarray:
-    y = _check_y(y, n, numeric=True)
+    y = check_target(y, n, numeric=True)
     if not np.isin(y, (-1.0, 1.0)).all():
         raise ValueError("y must contain only the labels -1 and +1")
     return y
@@ -125,7 +118,7 @@ def fit_stump(X: object, y: object, sample_weight: object = None,
     """
     if criterion not in STUMP_CRITERIA:
         raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
-    X = _check_X(X)
+    X = check_matrix(X)
     y = _check_signs(y, len(X))
     w = _check_weights(sample_weight, len(X))
     w_pos = np.where(y > 0, w, 0.0)
@@ -209,16 +202,16 @@ class AdaBoostClassifier:
 
     def __init__(self, *, n_estimators: int = 50, learning_rate: float = 1.0,
                  criterion: str = "gini") -> None:
-        self.n_estimators = _check_int("n_estimators", n_estimators, 1)
-        self.learning_rate = _check_real("learning_rate", learning_rate, 0.0, low_open=True)
+        self.n_estimators = check_int("n_estimators", n_estimators, low=1)
+        self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_inclusive=False)
         if criterion not in STUMP_CRITERIA:
             raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
         self.criterion = criterion
 
     def fit(self, X: object, y: object) -> AdaBoostClassifier:
         """Run up to ``n_estimators`` rounds on ``X`` (n, d) and two-class ``y``; return self."""
-        X = _check_X(X)
-        y = _check_y(y, len(X), numeric=False)
+        X = check_matrix(X)
+        y = check_target(y, len(X), numeric=False)
         self.classes_ = np.unique(y)
         if len(self.classes_) != 2:
             raise ValueError(f"AdaBoostClassifier needs exactly 2 classes, got "
@@ -256,7 +249,7 @@ class AdaBoostClassifier:
     def _check_predict_X(self, X: object) -> np.ndarray:
         if not hasattr(self, "estimators_"):
             raise NotFittedError("this AdaBoostClassifier is not fitted yet; call fit first")
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
                              f"with {self.n_features_in_}")
@@ -390,7 +383,7 @@ def early_stopping(losses: object, patience: int = 10, tol: float = 0.0,
         raise ValueError(f"losses must be a non-empty 1-D array, got shape {losses.shape}")
     if np.isnan(losses).any():
         raise ValueError("losses contains NaN")
-    patience = _check_int("patience", patience, 1)
+    patience = check_int("patience", patience, low=1)
     if isinstance(tol, bool) or not isinstance(tol, Real) or not (0 <= tol < math.inf):
         raise ValueError(f"tol must be a non-negative finite number, got {tol!r}")
     if rule not in ("best", "window"):
@@ -429,7 +422,7 @@ def truncate(model: GradientBoostingRegressor, n_rounds: int) -> GradientBoostin
                         f"{type(model).__name__}")
     if not hasattr(model, "estimators_"):
         raise NotFittedError("this GradientBoostingRegressor is not fitted yet; call fit first")
-    n_rounds = _check_int("n_rounds", n_rounds, 1)
+    n_rounds = check_int("n_rounds", n_rounds, low=1)
     if n_rounds > len(model.estimators_):
         raise ValueError(f"n_rounds={n_rounds} exceeds the model's "
                          f"{len(model.estimators_)} rounds")

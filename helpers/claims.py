@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from numbers import Real
 
+from helpers.checks import check_real
 from helpers.repro import fmt
 
 CLAIM_MIME = "application/vnd.cs329p.claim+json"
@@ -63,9 +63,7 @@ class Claim:
 def _check_real(name: str, value: object) -> float:
     if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+    return check_real(name, value, finite=False)
 
 
 def check_claim(

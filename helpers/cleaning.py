@@ -37,6 +37,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_frame
 from helpers.housing import HOUSE_TYPES, LISTING_COLUMNS, SQFT_PER_ACRE
 
 __all__ = [
@@ -132,12 +133,6 @@ def _as_series(values: object, name: str = "values") -> pd.Series:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return pd.Series(arr, dtype=object)
-
-
-def _check_frame(frame: object, name: str = "frame") -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    return frame
 
 
 def _columns(frame: pd.DataFrame, columns: str | Sequence[str], name: str) -> list[str]:
@@ -439,7 +434,7 @@ def not_null_violations(frame: pd.DataFrame, columns: str | Sequence[str] | None
     Returns a boolean frame with the chosen columns; ``.sum()`` counts violations
     per column. Used in lecture 2.2.
     """
-    frame = _check_frame(frame)
+    frame = check_frame("frame", frame)
     cols = list(frame.columns) if columns is None else _columns(frame, columns, "columns")
     return frame[cols].isna()
 
@@ -464,7 +459,7 @@ def unique_violations(frame: pd.DataFrame, columns: str | Sequence[str],
         Rows with a missing key value are never flagged (a missing key is the
         not-null rule's business). Used in lecture 2.2.
     """
-    frame = _check_frame(frame)
+    frame = check_frame("frame", frame)
     cols = _columns(frame, columns, "columns")
     if keep not in ("first", "last", False):
         raise ValueError(f"keep must be 'first', 'last' or False, got {keep!r}")
@@ -523,7 +518,7 @@ def fd_violations(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str) -> pd
     pandas.Series of bool
         Same index as ``frame``.
     """
-    frame = _check_frame(frame)
+    frame = check_frame("frame", frame)
     lhs_cols = _columns(frame, lhs, "lhs")
     rhs_col = _columns(frame, rhs, "rhs")[0]
     if rhs_col in lhs_cols:
@@ -552,7 +547,7 @@ def fd_repair(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str,
     pandas.Series
         The repaired ``rhs`` column (same index and dtype where possible).
     """
-    frame = _check_frame(frame)
+    frame = check_frame("frame", frame)
     lhs_cols = _columns(frame, lhs, "lhs")
     rhs_col = _columns(frame, rhs, "rhs")[0]
     if rhs_col in lhs_cols:
@@ -601,7 +596,7 @@ class DenialConstraint:
 
     def violations(self, frame: pd.DataFrame) -> pd.Series:
         """Rows of ``frame`` for which the forbidden condition holds."""
-        frame = _check_frame(frame)
+        frame = check_frame("frame", frame)
         result = self.condition(frame)
         if not isinstance(result, pd.Series) or not result.index.equals(frame.index):
             raise ValueError(f"condition of {self.name!r} must return a Series aligned "
@@ -619,7 +614,7 @@ def denial_violations(frame: pd.DataFrame, constraints: Sequence[DenialConstrain
 
     ``.any(axis=1)`` gives the rows that violate at least one. Used in lecture 2.2.
     """
-    frame = _check_frame(frame)
+    frame = check_frame("frame", frame)
     constraints = list(constraints)
     if not constraints:
         raise ValueError("give at least one DenialConstraint")
@@ -886,8 +881,8 @@ def logged_error_mask(listings: pd.DataFrame, errors: pd.DataFrame,
     :attr:`helpers.housing.MessyListings.errors`); rows of ``listings`` are matched by
     their ``Id``. Use it as the truth when scoring a detector. Used in lecture 2.2.
     """
-    listings = _check_frame(listings, "listings")
-    errors = _check_frame(errors, "errors")
+    listings = check_frame("listings", listings)
+    errors = check_frame("errors", errors)
     _columns(listings, "Id", "listings")
     _columns(errors, ["Id", "column", "error_type"], "errors")
     if error_types is not None:
@@ -942,7 +937,7 @@ def parse_listings(listings: pd.DataFrame, strict: bool = False) -> pd.DataFrame
     strings. Nothing is repaired: unparseable values become NaN (or raise with
     ``strict``). The parsing step of the pipeline of lectures 2.1, 2.2 and 2.5.
     """
-    listings = _check_frame(listings, "listings")
+    listings = check_frame("listings", listings)
     _columns(listings, list(LISTING_COLUMNS), "listings")
     out = listings[list(LISTING_COLUMNS)].copy()
     for c in CURRENCY_COLUMNS:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.checks import check_splits
+
 __all__ = [
     "ComplexityCurve",
     "LearningCurve",
@@ -64,28 +66,6 @@ def _check_data(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     if len(X) == 0:
         raise ValueError("X and y are empty")
     return X, y
-
-
-def _check_splits(splits: Iterable, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    checked = []
-    for k, split in enumerate(splits):
-        try:
-            train, val = split
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"split {k} must be a pair (train_indices, val_indices)") from err
-        train, val = np.asarray(train), np.asarray(val)
-        for name, idx in (("train", train), ("validation", val)):
-            if idx.ndim != 1 or len(idx) == 0 or not np.issubdtype(idx.dtype, np.integer):
-                raise ValueError(f"split {k}: {name} indices must be a non-empty 1-D "
-                                 "integer array")
-            if idx.min() < 0 or idx.max() >= n:
-                raise ValueError(f"split {k}: {name} indices must lie in [0, {n})")
-        if np.intersect1d(train, val).size:
-            raise ValueError(f"split {k}: training and validation indices overlap")
-        checked.append((train, val))
-    if not checked:
-        raise ValueError("splits is empty: give at least one (train, validation) pair")
-    return checked
 
 
 def _check_nonempty(name: str, values: Sequence) -> list:
@@ -174,7 +154,7 @@ def complexity_curve(
     """
     X, y = _check_data(X, y)
     values = _check_nonempty("values", values)
-    splits = _check_splits(splits, len(X))
+    splits = check_splits(splits, len(X))
     train_errors = np.empty((len(values), len(splits)))
     val_errors = np.empty_like(train_errors)
     for i, value in enumerate(values):
@@ -251,7 +231,7 @@ def learning_curve(
     LearningCurve
     """
     X, y = _check_data(X, y)
-    splits = _check_splits(splits, len(X))
+    splits = check_splits(splits, len(X))
     sizes = np.asarray(_check_nonempty("sizes", sizes))
     if not np.issubdtype(sizes.dtype, np.integer) or sizes.ndim != 1:
         raise TypeError("sizes must be a 1-D sequence of ints")

@@ -27,6 +27,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
+from helpers.checks import check_int, check_matrix, check_rng, check_target
+
 __all__ = [
     "BaggingClassifier",
     "BaggingRegressor",
@@ -41,44 +43,9 @@ _MAX_SEED = 2**31 - 1
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
-
-
-def _check_X(X: object, name: str = "X") -> np.ndarray:
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array") from err
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_examples, n_features), got shape {X.shape}")
-    if len(X) == 0:
-        raise ValueError(f"{name} is empty: it has no rows")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return X
-
-
 def _check_Xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    X = _check_X(X)
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (n_examples,), got shape {y.shape}")
-    if len(y) != len(X):
-        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
-    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinite values")
-    return X, y
+    X = check_matrix(X)
+    return X, check_target(y, len(X), numeric=False)
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -105,9 +72,9 @@ def bootstrap_indices(n: int, n_samples: int | None = None,
     numpy.ndarray
         ``(n_samples,)`` integer indices in ``[0, n)``.
     """
-    n = _check_int("n", n, 1)
-    n_samples = n if n_samples is None else _check_int("n_samples", n_samples, 1)
-    return _check_rng(rng).integers(0, n, size=n_samples)
+    n = check_int("n", n, low=1)
+    n_samples = n if n_samples is None else check_int("n_samples", n_samples, low=1)
+    return check_rng(rng).integers(0, n, size=n_samples)
 
 
 def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
@@ -127,7 +94,7 @@ def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     numpy.ndarray
         ``(n,)`` booleans, True for the rows that do not occur in ``indices``.
     """
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, low=1)
     indices = np.asarray(indices)
     if indices.ndim != 1 or not (indices.size == 0 or np.issubdtype(indices.dtype, np.integer)):
         raise ValueError("indices must be a 1-D array of integers")
@@ -144,7 +111,7 @@ def expected_unique_fraction(m: int) -> float:
     distinct examples is ``1 - (1 - 1/m)^m``, which decreases to ``1 - 1/e ~ 0.632``
     as ``m`` grows. Used in lecture 5.2.
     """
-    m = _check_int("m", m, 1)
+    m = check_int("m", m, low=1)
     return 1.0 - (1.0 - 1.0 / m) ** m
 
 
@@ -174,11 +141,11 @@ class _Bagging(BaseEstimator):
             if not callable(getattr(estimator, method, None)):
                 raise TypeError(f"estimator must have a {method} method, got "
                                 f"{type(estimator).__name__}")
-        n_estimators = _check_int("n_estimators", self.n_estimators, 1)
+        n_estimators = check_int("n_estimators", self.n_estimators, low=1)
         if self.max_samples is None:
             m = n
         elif isinstance(self.max_samples, Integral) and not isinstance(self.max_samples, bool):
-            m = _check_int("max_samples", self.max_samples, 1)
+            m = check_int("max_samples", self.max_samples, low=1)
         elif isinstance(self.max_samples, Real) and not isinstance(self.max_samples, bool):
             if not (0.0 < self.max_samples <= 1.0):
                 raise ValueError("max_samples as a float is a fraction of the training set and "
@@ -260,7 +227,7 @@ class _Bagging(BaseEstimator):
 
     def _check_predict_X(self, X: object) -> np.ndarray:
         self._check_fitted()
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the ensemble was fitted with "
                              f"{self.n_features_in_}")

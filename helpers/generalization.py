@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
+
+from helpers.checks import check_positive_int, check_real, check_rng
 
 __all__ = [
     "StepDistribution",
@@ -60,31 +61,6 @@ _CHUNK_CELLS = 2_000_000
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_probability(name: str, value: object, *, open_interval: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    inside = 0 < value < 1 if open_interval else 0 <= value <= 1
-    if not inside:
-        interval = "(0, 1)" if open_interval else "[0, 1]"
-        raise ValueError(f"{name} must lie in {interval}, got {value}")
-    return value
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def _check_thresholds(thresholds: object) -> np.ndarray:
@@ -214,9 +190,9 @@ class StepDistribution:
         x, y : numpy.ndarray
             Shape ``(n,)`` or ``(num_sets, n)``; ``y`` holds 0/1 integers.
         """
-        n = _check_positive_int("n", n)
-        rng = _check_rng(rng)
-        shape = (n,) if num_sets is None else (_check_positive_int("num_sets", num_sets), n)
+        n = check_positive_int("n", n)
+        rng = check_rng(rng)
+        shape = (n,) if num_sets is None else (check_positive_int("num_sets", num_sets), n)
         x = rng.random(shape)
         y = (rng.random(shape) < self.p(x)).astype(np.int64)
         return x, y
@@ -229,8 +205,8 @@ def noisy_threshold(t_star: float, noise: float) -> StepDistribution:
     loss, is ``noise``; a threshold ``t`` has loss ``noise + (1 - 2 noise) |t - t_star|``.
     Used in appendix A.1.
     """
-    t_star = _check_probability("t_star", t_star, open_interval=True)
-    noise = _check_probability("noise", noise)
+    t_star = check_real("t_star", t_star, low=0, high=1, low_inclusive=False, high_inclusive=False)
+    noise = check_real("noise", noise, low=0, high=1)
     if noise >= 0.5:
         raise ValueError(f"noise must be below 0.5 (at 0.5 the labels carry no signal), "
                          f"got {noise}")
@@ -246,7 +222,7 @@ def threshold_grid(size: int) -> np.ndarray:
     A finite hypothesis class ``{h_t : t in grid}`` with ``|H| = size``. Used in
     appendix A.1.
     """
-    size = _check_positive_int("size", size)
+    size = check_positive_int("size", size)
     return (np.arange(size) + 0.5) / size
 
 
@@ -340,9 +316,9 @@ def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_se
         ``(num_sets,)`` deviations in [0, 1].
     """
     t = _check_thresholds(thresholds)
-    n = _check_positive_int("n", n)
-    num_sets = _check_positive_int("num_sets", num_sets)
-    rng = _check_rng(rng)
+    n = check_positive_int("n", n)
+    num_sets = check_positive_int("num_sets", num_sets)
+    rng = check_rng(rng)
     true_loss = threshold_population_loss(t, dist)
     rows_per_chunk = max(1, _CHUNK_CELLS // (len(t) + 1 + n))
     deviations = []
@@ -420,8 +396,8 @@ def samples_needed(num_hypotheses: int, eps: float, prob: float) -> int:
         raise TypeError(f"num_hypotheses must be an int, got {type(num_hypotheses).__name__}")
     if num_hypotheses < 1:
         raise ValueError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
-    eps = _check_probability("eps", eps, open_interval=True)
-    prob = _check_probability("prob", prob, open_interval=True)
+    eps = check_real("eps", eps, low=0, high=1, low_inclusive=False, high_inclusive=False)
+    prob = check_real("prob", prob, low=0, high=1, low_inclusive=False, high_inclusive=False)
     log_size = math.log(int(num_hypotheses))
     return math.ceil((log_size + math.log(2 / prob)) / (2 * eps**2))
 
@@ -472,7 +448,7 @@ def histogram_best(num_bins: int, dist: StepDistribution) -> np.ndarray:
     numpy.ndarray
         ``(num_bins,)`` 0/1 table.
     """
-    num_bins = _check_positive_int("num_bins", num_bins)
+    num_bins = check_positive_int("num_bins", num_bins)
     if not isinstance(dist, StepDistribution):
         raise TypeError(f"dist must be a StepDistribution, got {type(dist).__name__}")
     edges = np.linspace(0, 1, num_bins + 1)
@@ -512,7 +488,7 @@ def histogram_erm(num_bins: int, x: object, y: object) -> np.ndarray:
     numpy.ndarray
         ``(..., num_bins)`` 0/1 tables for data of shape ``(..., n)``.
     """
-    num_bins = _check_positive_int("num_bins", num_bins)
+    num_bins = check_positive_int("num_bins", num_bins)
     x, y = _check_data(x, y)
     xf, yf, lead = _flat(x, y)
     zeros, ones = _bin_counts(_bins_of(xf, num_bins), yf, num_bins)

@@ -57,13 +57,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from numbers import Integral, Real
+from numbers import Real
 from os import PathLike
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+
+from helpers.checks import check_frame, check_int
 
 __all__ = [
     "AMENITY_COLUMNS",
@@ -226,17 +228,8 @@ _LAUNDRY = ("Inside", "In Garage", "Community", "Washer/Dryer Hookup")
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_frame(name: str, frame: object, columns: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    frame = check_frame(name, frame)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} lacks the columns {missing}")
@@ -504,8 +497,8 @@ def simulate_house_sales(n: int = HOUSE_SALES_N, seed: int = 0,
     HouseSales
         The clean table, the expected log prices, the noise and the model.
     """
-    n = _check_int("n", n, 1)
-    seed = _check_int("seed", seed, 0)
+    n = check_int("n", n, low=1)
+    seed = check_int("seed", seed, low=0)
     model = PRICE_MODEL if model is None else model
     if not isinstance(model, PriceModel):
         raise TypeError(f"model must be a PriceModel, got {type(model).__name__}")
@@ -930,7 +923,7 @@ def messy_listings(sales: HouseSales, seed: int = 0,
     """
     if not isinstance(sales, HouseSales):
         raise TypeError(f"sales must be a HouseSales, got {type(sales).__name__}")
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     rates = _check_error_rates(DEFAULT_ERROR_RATES if error_rates is None else error_rates)
     rng = np.random.default_rng([seed, 1])
     canon = render_listings(sales.data)

@@ -24,6 +24,8 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_frame
+
 __all__ = [
     "anti_join",
     "count_mismatches",
@@ -36,12 +38,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_frame(df: object, name: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    return df
 
 
 def _as_key_list(key: str | Sequence[str], name: str) -> list[str]:
@@ -96,7 +92,7 @@ def key_report(df: pd.DataFrame, key: str | Sequence[str]) -> dict[str, int | bo
         ``duplicated_rows`` (rows whose key appeared in an earlier row) and ``unique``
         (True when the key identifies every row).
     """
-    df = _check_frame(df, "df")
+    df = check_frame("df", df)
     keys = _as_key_list(key, "key")
     _check_columns(df, keys, "df")
     missing = int(df[keys].isna().any(axis=1).sum())
@@ -134,7 +130,7 @@ def join_report(
         ``right`` and ``outer`` joins. A join with more rows than both inputs means a
         key is duplicated.
     """
-    left, right = _check_frame(left, "left"), _check_frame(right, "right")
+    left, right = check_frame("left", left), check_frame("right", right)
     lk, rk = _key_pair(left, right, on, left_on, right_on)
     left_keys = left[lk].set_axis(lk, axis=1)
     right_keys = right[rk].set_axis(lk, axis=1)
@@ -165,7 +161,7 @@ def anti_join(
     pandas.DataFrame
         A copy of those rows of ``left``, in their original order and with their index.
     """
-    left, right = _check_frame(left, "left"), _check_frame(right, "right")
+    left, right = check_frame("left", left), check_frame("right", right)
     lk, rk = _key_pair(left, right, on, left_on, right_on)
     right_keys = set(right[rk].dropna().itertuples(index=False, name=None))
     has_partner = [(not any(pd.isna(v) for v in row)) and row in right_keys
@@ -213,7 +209,7 @@ def redundant_columns(
         Columns ``column``, ``reason``, ``partner`` (empty string for constants), one
         row per finding.
     """
-    df = _check_frame(df, "df")
+    df = check_frame("df", df)
     if isinstance(max_categories, bool) or not isinstance(max_categories, Integral) \
             or max_categories < 2:
         raise ValueError(f"max_categories must be an int >= 2, got {max_categories!r}")
@@ -264,7 +260,7 @@ def find_conflicts(
     pandas.DataFrame
         The conflicting rows of ``df`` (all columns).
     """
-    df = _check_frame(df, "df")
+    df = check_frame("df", df)
     _check_columns(df, [col_a, col_b], "df")
     if isinstance(atol, bool) or not isinstance(atol, Real) or not atol >= 0:
         raise ValueError(f"atol must be a non-negative number, got {atol!r}")
@@ -326,7 +322,7 @@ def count_mismatches(
     pandas.Series of int
         Mismatch count per column of ``reference``; ``.sum()`` is the total.
     """
-    result, reference = _check_frame(result, "result"), _check_frame(reference, "reference")
+    result, reference = check_frame("result", result), check_frame("reference", reference)
     if sorted(map(str, result.columns)) != sorted(map(str, reference.columns)):
         raise ValueError(f"the frames have different columns: {sorted(result.columns)} vs "
                          f"{sorted(reference.columns)}")

@@ -31,6 +31,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
 
+from helpers.checks import check_int, check_positive_int
+
 __all__ = [
     "ABSTAIN",
     "UNCERTAINTY_METHODS",
@@ -55,14 +57,6 @@ STRATEGIES = ("random", *UNCERTAINTY_METHODS, "qbc")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _check_classifier(estimator: object, name: str = "estimator", proba: bool = True) -> None:
@@ -213,7 +207,7 @@ def self_training(
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
-    max_rounds = _check_positive_int("max_rounds", max_rounds)
+    max_rounds = check_positive_int("max_rounds", max_rounds)
     X_labeled = _as_features(X_labeled, "X_labeled")
     y_labeled = _as_labels(y_labeled, "y_labeled", X_labeled.shape[0])
     X_unlabeled = _as_features(X_unlabeled, "X_unlabeled", allow_empty=True)
@@ -358,7 +352,7 @@ def select_queries(scores: object, k: int) -> np.ndarray:
         raise ValueError(f"scores must be 1-D, got shape {s.shape}")
     if np.isnan(s).any():
         raise ValueError("scores contains NaN")
-    k = _check_positive_int("k", k)
+    k = check_positive_int("k", k)
     if k > s.size:
         raise ValueError(f"cannot select {k} queries from {s.size} candidates")
     return np.argsort(-s, kind="stable")[:k]
@@ -469,13 +463,13 @@ def active_learning(
     X_test = _as_features(X_test, "X_test")
     y_test = _as_labels(y_test, "y_test", X_test.shape[0])
     _check_same_width((X_pool, "X_pool"), (X_test, "X_test"))
-    batch_size = _check_positive_int("batch_size", batch_size)
-    n_rounds = _check_positive_int("n_rounds", n_rounds, minimum=0)
+    batch_size = check_positive_int("batch_size", batch_size)
+    n_rounds = check_int("n_rounds", n_rounds, low=0)
     rng = np.random.default_rng(rng)
     n_pool = X_pool.shape[0]
 
     if isinstance(initial, Integral) and not isinstance(initial, bool):
-        initial = _check_positive_int("initial", initial)
+        initial = check_positive_int("initial", initial)
         if initial > n_pool:
             raise ValueError(f"initial={initial} exceeds the pool size {n_pool}")
         labeled = rng.choice(n_pool, size=initial, replace=False)
@@ -601,7 +595,7 @@ def majority_vote(L: object, n_classes: int | None = None) -> np.ndarray:
     if n_classes is None:
         n_classes = max(top, 1)
     else:
-        n_classes = _check_positive_int("n_classes", n_classes)
+        n_classes = check_positive_int("n_classes", n_classes)
         if top > n_classes:
             raise ValueError(f"a vote for class {top - 1} exceeds n_classes={n_classes}")
     counts = np.zeros((n_examples, n_classes), dtype=int)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from helpers.checks import check_int, check_positive_int
+
 __all__ = [
     "conv2d",
     "conv_output_shape",
@@ -45,14 +47,6 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 # --------------------------------------------------------------------------- validation
 
 
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
 def _check_tensor(name: str, value: object, ndim: int | None = None) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
@@ -68,9 +62,9 @@ def _pair(name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return (_check_positive_int(name, value[0], minimum),
-                _check_positive_int(name, value[1], minimum))
-    value = _check_positive_int(name, value, minimum)
+        return (check_int(name, value[0], low=minimum),
+                check_int(name, value[1], low=minimum))
+    value = check_int(name, value, low=minimum)
     return value, value
 
 
@@ -221,12 +215,12 @@ def init_mlp_params(
 
 
 def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) -> list[int]:
-    _check_positive_int("num_inputs", num_inputs)
-    _check_positive_int("num_outputs", num_outputs)
+    check_positive_int("num_inputs", num_inputs)
+    check_positive_int("num_outputs", num_outputs)
     if isinstance(num_hiddens, int | str) or not isinstance(num_hiddens, Sequence):
         raise TypeError(f"num_hiddens must be a sequence of widths such as [256], "
                         f"got {num_hiddens!r}")
-    hiddens = [_check_positive_int("hidden width", h) for h in num_hiddens]
+    hiddens = [check_positive_int("hidden width", h) for h in num_hiddens]
     return [num_inputs, *hiddens, num_outputs]
 
 
@@ -341,7 +335,7 @@ def train_mlp_scratch(
     """
     from helpers.sgd import data_iter, sgd
 
-    _check_positive_int("num_epochs", num_epochs)
+    check_positive_int("num_epochs", num_epochs)
     losses = []
     for _ in range(num_epochs):
         total, count = 0.0, 0
@@ -400,10 +394,10 @@ def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
     ValueError
         If the window does not fit into the padded input (``k > n + 2p``).
     """
-    n = _check_positive_int("n", n)
-    k = _check_positive_int("k", k)
-    p = _check_positive_int("p", p, minimum=0)
-    s = _check_positive_int("s", s)
+    n = check_positive_int("n", n)
+    k = check_positive_int("k", k)
+    p = check_int("p", p, low=0)
+    s = check_positive_int("s", s)
     if k > n + 2 * p:
         raise ValueError(f"window k={k} is larger than the padded input n + 2p = {n + 2 * p}")
     return (n + 2 * p - k) // s + 1
@@ -556,17 +550,17 @@ def lenet(
     pool : {"max", "avg"}
         Pooling type.
     """
-    image_size = _check_positive_int("image_size", image_size, minimum=4)
+    image_size = check_int("image_size", image_size, low=4)
     if image_size % 4:
         raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
-    num_classes = _check_positive_int("num_classes", num_classes)
-    kernel_size = _check_positive_int("kernel_size", kernel_size)
+    num_classes = check_positive_int("num_classes", num_classes)
+    kernel_size = check_positive_int("kernel_size", kernel_size)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
                          f"got {kernel_size}")
     if len(channels) != 2:
         raise ValueError(f"channels must hold two ints, got {channels!r}")
-    c1, c2 = (_check_positive_int("channels", c) for c in channels)
+    c1, c2 = (check_positive_int("channels", c) for c in channels)
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     if pool not in ("max", "avg"):
@@ -603,8 +597,8 @@ def dense_params(num_inputs: int, num_outputs: int, bias: bool = True) -> int:
 
     Used in lecture 3.6 to count what a fully connected layer on images costs.
     """
-    num_inputs = _check_positive_int("num_inputs", num_inputs)
-    num_outputs = _check_positive_int("num_outputs", num_outputs)
+    num_inputs = check_positive_int("num_inputs", num_inputs)
+    num_outputs = check_positive_int("num_outputs", num_outputs)
     return num_inputs * num_outputs + (num_outputs if bias else 0)
 
 
@@ -617,9 +611,9 @@ def conv_params(
     Independent of the image size. ``groups = in_channels = out_channels`` is a
     depthwise convolution (MobileNet). Used in lecture 3.6.
     """
-    in_channels = _check_positive_int("in_channels", in_channels)
-    out_channels = _check_positive_int("out_channels", out_channels)
-    groups = _check_positive_int("groups", groups)
+    in_channels = check_positive_int("in_channels", in_channels)
+    out_channels = check_positive_int("out_channels", out_channels)
+    groups = check_positive_int("groups", groups)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide in_channels={in_channels} and "
                          f"out_channels={out_channels}")

@@ -33,12 +33,12 @@ with ``momentum = 0.1``, the *unbiased* batch variance going into ``moving_var``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from numbers import Real
 
 import torch
 from torch import nn
+
+from helpers.checks import check_float_tensor, check_positive_float, check_positive_int, check_real
 
 __all__ = [
     "BatchNorm",
@@ -53,52 +53,11 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_input(name: str, X: object, min_ndim: int = 1) -> torch.Tensor:
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor, got {type(X).__name__}")
-    if not X.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {X.dtype}")
-    if X.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape "
-                         f"{tuple(X.shape)}")
-    if X.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(X.shape)})")
-    if torch.isnan(X).any():
-        raise ValueError(f"{name} contains NaN")
-    return X
-
-
 def _check_vector(name: str, value: object, shape: tuple[int, ...]) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
     if tuple(value.shape) != shape:
         raise ValueError(f"{name} must have shape {shape}, got {tuple(value.shape)}")
-    return value
-
-
-def _check_eps(eps: object) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, Real):
-        raise TypeError(f"eps must be a positive number, got {type(eps).__name__}")
-    eps = float(eps)
-    if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a positive finite number, got {eps}")
-    return eps
-
-
-def _check_momentum(momentum: object) -> float:
-    if isinstance(momentum, bool) or not isinstance(momentum, Real):
-        raise TypeError(f"momentum must be a number in [0, 1], got {type(momentum).__name__}")
-    momentum = float(momentum)
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
-    return momentum
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
     return value
 
 
@@ -112,7 +71,7 @@ def _normalized_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     if not shape:
         raise ValueError("normalized_shape must name at least one axis size")
     for size in shape:
-        _check_positive_int("every entry of normalized_shape", size)
+        check_positive_int("every entry of normalized_shape", size)
     return shape
 
 
@@ -202,7 +161,7 @@ def batch_norm(
         On wrong shapes, NaN, bad ``eps``/``momentum``, or a training batch with a
         single value per channel (its variance is undefined).
     """
-    X = _check_input("X", X, min_ndim=2)
+    X = check_float_tensor("X", X, min_ndim=2)
     if X.ndim > 5:
         raise ValueError(f"X must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), "
                          f"got shape {tuple(X.shape)}")
@@ -212,7 +171,8 @@ def batch_norm(
         _check_vector(name, v, (num_channels,))
     if (moving_var < 0).any():
         raise ValueError("moving_var must be non-negative")
-    eps, momentum = _check_eps(eps), _check_momentum(momentum)
+    eps = check_positive_float("eps", eps)
+    momentum = check_real("momentum", momentum, low=0, high=1)
     axes = batch_norm_axes(X.ndim)
     if training:
         m = X.numel() // num_channels
@@ -253,9 +213,9 @@ class BatchNorm(nn.Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
-        self.num_features = _check_positive_int("num_features", num_features)
-        self.eps = _check_eps(eps)
-        self.momentum = _check_momentum(momentum)
+        self.num_features = check_positive_int("num_features", num_features)
+        self.eps = check_positive_float("eps", eps)
+        self.momentum = check_real("momentum", momentum, low=0, high=1)
         self.gamma = nn.Parameter(torch.ones(num_features))
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))
@@ -313,11 +273,11 @@ def layer_norm(
         Shape of ``X``.
     """
     shape = _normalized_shape(normalized_shape)
-    X = _check_input("X", X, min_ndim=len(shape))
+    X = check_float_tensor("X", X, min_ndim=len(shape))
     if tuple(X.shape[-len(shape):]) != shape:
         raise ValueError(f"the trailing axes of X {tuple(X.shape)} must equal normalized_shape "
                          f"{shape}")
-    eps = _check_eps(eps)
+    eps = check_positive_float("eps", eps)
     axes = tuple(range(X.ndim - len(shape), X.ndim))
     mean = X.mean(dim=axes, keepdim=True)
     var = ((X - mean) ** 2).mean(dim=axes, keepdim=True)
@@ -346,7 +306,7 @@ class LayerNorm(nn.Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5) -> None:
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape)
-        self.eps = _check_eps(eps)
+        self.eps = check_positive_float("eps", eps)
         self.gamma = nn.Parameter(torch.ones(self.normalized_shape))
         self.beta = nn.Parameter(torch.zeros(self.normalized_shape))
 
@@ -393,12 +353,12 @@ def group_norm(
     torch.Tensor
         Shape of ``X``.
     """
-    X = _check_input("X", X, min_ndim=2)
-    num_groups = _check_positive_int("num_groups", num_groups)
+    X = check_float_tensor("X", X, min_ndim=2)
+    num_groups = check_positive_int("num_groups", num_groups)
     N, C = X.shape[:2]
     if C % num_groups:
         raise ValueError(f"num_groups={num_groups} must divide the number of channels {C}")
-    eps = _check_eps(eps)
+    eps = check_positive_float("eps", eps)
     grouped = X.reshape(N, num_groups, -1)
     mean = grouped.mean(dim=2, keepdim=True)
     var = ((grouped - mean) ** 2).mean(dim=2, keepdim=True)

@@ -14,6 +14,8 @@ from numbers import Real
 
 import numpy as np
 
+from helpers.checks import check_int
+
 DEFAULT_SEED = 0
 DEFAULT_THREADS = 1
 
@@ -33,10 +35,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
     numpy.random.Generator
         A fresh generator seeded with ``seed``, for code that prefers an explicit one.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    seed = check_int("seed", seed, low=0)
     import torch
 
     random.seed(seed)

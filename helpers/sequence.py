@@ -27,13 +27,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
 from types import ModuleType
 
 import numpy as np
 import torch
 from torch import nn
 
+from helpers.checks import check_positive_float, check_positive_int
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -56,23 +56,6 @@ CELL_TYPES = ("rnn", "gru", "lstm")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
-def _check_positive_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
 
 
 def _check_ids(name: str, ids: object) -> torch.Tensor:
@@ -128,7 +111,7 @@ class Vocab:
 
     def __init__(self, tokens: Iterable[str], min_freq: int = 1,
                  reserved: Sequence[str] = ("<pad>", "<unk>")) -> None:
-        min_freq = _check_positive_int("min_freq", min_freq)
+        min_freq = check_positive_int("min_freq", min_freq)
         reserved = list(reserved)
         if "<unk>" not in reserved:
             raise ValueError("reserved must contain '<unk>' (the id of unknown tokens)")
@@ -234,7 +217,7 @@ def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: in
     valid_lens : torch.Tensor
         ``(len(sequences),)`` number of real (non-pad) tokens of each row.
     """
-    num_steps = _check_positive_int("num_steps", num_steps)
+    num_steps = check_positive_int("num_steps", num_steps)
     if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
         raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}")
     if isinstance(sequences, str | bytes) or len(sequences) == 0:
@@ -277,7 +260,7 @@ def lm_windows(ids: Sequence[int] | torch.Tensor,
         // num_steps``.
     """
     ids = _check_ids("ids", ids)
-    num_steps = _check_positive_int("num_steps", num_steps)
+    num_steps = check_positive_int("num_steps", num_steps)
     num_windows = (len(ids) - 1) // num_steps
     if num_windows == 0:
         raise ValueError(f"a stream of {len(ids)} tokens is too short for one window of "
@@ -337,8 +320,8 @@ class RNNScratch(nn.Module):
     def __init__(self, num_inputs: int, num_hiddens: int,
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.num_inputs = _check_positive_int("num_inputs", num_inputs)
-        self.num_hiddens = _check_positive_int("num_hiddens", num_hiddens)
+        self.num_inputs = check_positive_int("num_inputs", num_inputs)
+        self.num_hiddens = check_positive_int("num_hiddens", num_hiddens)
         bound = 1 / math.sqrt(num_hiddens)
 
         def uniform(*shape: int) -> nn.Parameter:
@@ -440,10 +423,10 @@ class RNNLM(nn.Module):
         super().__init__()
         if cell not in CELL_TYPES:
             raise ValueError(f"cell must be one of {CELL_TYPES}, got {cell!r}")
-        self.vocab_size = _check_positive_int("vocab_size", vocab_size)
-        num_hiddens = _check_positive_int("num_hiddens", num_hiddens)
-        embed_size = _check_positive_int("embed_size", embed_size)
-        num_layers = _check_positive_int("num_layers", num_layers)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        num_hiddens = check_positive_int("num_hiddens", num_hiddens)
+        embed_size = check_positive_int("embed_size", embed_size)
+        num_layers = check_positive_int("num_layers", num_layers)
         self.cell = cell
         self.embedding = nn.Embedding(vocab_size, embed_size)
         layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
@@ -485,7 +468,7 @@ def evaluate_lm(net: RNNLM, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 
     Each window starts from a zero state. ``exp`` of the result is the perplexity.
     Used in lecture 3.7.
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     if X.shape != Y.shape or X.ndim != 2 or len(X) == 0:
         raise ValueError(f"X and Y must be non-empty and of equal 2-D shape, got "
                          f"{tuple(X.shape)} and {tuple(Y.shape)}")
@@ -516,7 +499,7 @@ def clip_gradients(params: Iterable[torch.Tensor], max_norm: float) -> float:
     float
         The norm before clipping.
     """
-    max_norm = _check_positive_float("max_norm", max_norm)
+    max_norm = check_positive_float("max_norm", max_norm)
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         raise ValueError("no parameter has a gradient: call loss.backward() first")
@@ -581,12 +564,12 @@ def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
     LMHistory
         Loss curves and gradient norms.
     """
-    num_epochs = _check_positive_int("num_epochs", num_epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    lr = _check_positive_float("lr", lr)
-    max_norm = _check_positive_float("max_norm", max_norm)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    lr = check_positive_float("lr", lr)
+    max_norm = check_positive_float("max_norm", max_norm)
     if eval_every is not None:
-        eval_every = _check_positive_int("eval_every", eval_every)
+        eval_every = check_positive_int("eval_every", eval_every)
     X, Y = train
     if X.shape != Y.shape:
         raise ValueError(f"training inputs and targets differ in shape: {tuple(X.shape)} "
@@ -635,9 +618,9 @@ def ngram_cross_entropy(train_ids: Sequence[int] | torch.Tensor,
     float
         Mean negative log-likelihood; ``exp`` of it is the perplexity.
     """
-    n = _check_positive_int("n", n)
-    vocab_size = _check_positive_int("vocab_size", vocab_size)
-    alpha = _check_positive_float("alpha", alpha)
+    n = check_positive_int("n", n)
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    alpha = check_positive_float("alpha", alpha)
     train = _check_ids("train_ids", train_ids).numpy()
     test = _check_ids("eval_ids", eval_ids).numpy()
     if max(train.max(), test.max()) >= vocab_size:

@@ -11,12 +11,13 @@ weights ``w`` are ``(d, 1)`` and the bias ``b`` is ``(1,)``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 
 import torch
+
+from helpers.checks import check_positive_float, check_positive_int
 
 __all__ = [
     "TrainResult",
@@ -33,23 +34,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
-
-
-def _check_positive_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
 
 
 def _check_generator(generator: object) -> None:
@@ -115,7 +99,7 @@ def synthetic_linear_data(
         )
     if isinstance(b, bool) or not isinstance(b, Real):
         raise TypeError(f"b must be a real number, got {type(b).__name__}")
-    num_examples = _check_positive_int("num_examples", num_examples)
+    num_examples = check_positive_int("num_examples", num_examples)
     if isinstance(noise, bool) or not isinstance(noise, Real) or not noise >= 0:
         raise ValueError(f"noise must be a non-negative number, got {noise!r}")
     _check_generator(generator)
@@ -160,7 +144,7 @@ def data_iter(
     TypeError, ValueError
         On the first ``next()``, for a bad ``batch_size``, mismatched or empty data.
     """
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     _check_Xy(X, y)
     _check_generator(generator)
     num_examples = len(X)
@@ -222,8 +206,8 @@ def init_params(
     b : torch.Tensor or None
         ``(1,)`` zero bias, or ``None``.
     """
-    num_inputs = _check_positive_int("num_inputs", num_inputs)
-    sigma = _check_positive_float("sigma", sigma)
+    num_inputs = check_positive_int("num_inputs", num_inputs)
+    sigma = check_positive_float("sigma", sigma)
     _check_generator(generator)
     w = (sigma * torch.randn(num_inputs, 1, generator=generator)).requires_grad_(True)
     b = torch.zeros(1, requires_grad=True) if bias else None
@@ -302,8 +286,8 @@ def sgd(params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
     batch_size : int
         Number of examples the summed loss was taken over.
     """
-    lr = _check_positive_float("lr", lr)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    lr = check_positive_float("lr", lr)
+    batch_size = check_positive_int("batch_size", batch_size)
     params = list(params)
     for param in params:
         if param.grad is None:
@@ -384,9 +368,9 @@ def train_linear_regression(
         training diverges; they are recorded, not hidden.
     """
     _check_Xy(X, y)
-    lr = _check_positive_float("lr", lr)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    num_epochs = _check_positive_int("num_epochs", num_epochs)
+    lr = check_positive_float("lr", lr)
+    batch_size = check_positive_int("batch_size", batch_size)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
     if w_init.shape != (X.shape[1], 1):
         raise ValueError(f"w_init must have shape {(X.shape[1], 1)}, got {tuple(w_init.shape)}")
     if y.shape != (len(X), 1):

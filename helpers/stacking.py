@@ -22,12 +22,13 @@ is a multi-layer stack. ``cross_fit=False`` trains the next level on the level-1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold
+
+from helpers.checks import check_int, check_matrix, check_target
 
 __all__ = [
     "STACK_METHODS",
@@ -41,39 +42,6 @@ _MAX_SEED = 2**31 - 1
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_X(X: object) -> np.ndarray:
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError("X must be numeric (encode categorical columns first)") from err
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_examples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty: shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values; impute or drop them first")
-    return X
-
-
-def _check_y(y: object, n: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (n_examples,), got shape {y.shape}")
-    if len(y) != n:
-        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
-    if y.dtype.kind in "fc" and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinite values")
-    return y
 
 
 def _named(estimators: object) -> list[tuple[str, object]]:
@@ -196,12 +164,12 @@ def out_of_fold_predictions(estimators: object, X: object, y: object, n_splits: 
         The models' output columns side by side, in the order of ``estimators``.
     """
     pairs = _named(estimators)
-    X = _check_X(X)
-    y = _check_y(y, len(X))
-    n_splits = _check_int("n_splits", n_splits, 2)
-    n_repeats = _check_int("n_repeats", n_repeats, 1)
+    X = check_matrix(X)
+    y = check_target(y, len(X), numeric=False)
+    n_splits = check_int("n_splits", n_splits, low=2)
+    n_repeats = check_int("n_repeats", n_repeats, low=1)
     if seed is not None:
-        seed = _check_int("seed", seed, 0)
+        seed = check_int("seed", seed, low=0)
     methods = [_method_name(est, method) for _, est in pairs]
     return _cross_fit(pairs, methods, X, y, n_splits, n_repeats, seed)[0]
 
@@ -231,10 +199,10 @@ class _BaseStacking(BaseEstimator):
 
     def _fit_stack(self, X: np.ndarray, y: np.ndarray) -> None:
         pairs = _named(self.estimators)
-        _check_int("n_splits", self.n_splits, 2)
-        _check_int("n_repeats", self.n_repeats, 1)
+        check_int("n_splits", self.n_splits, low=2)
+        check_int("n_repeats", self.n_repeats, low=1)
         if self.seed is not None:
-            _check_int("seed", self.seed, 0)
+            check_int("seed", self.seed, low=0)
         for flag in ("passthrough", "cross_fit", "refit"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
@@ -278,7 +246,7 @@ class _BaseStacking(BaseEstimator):
         """
         if not hasattr(self, "final_estimator_"):
             raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the stack was fitted with "
                              f"{self.n_features_in_}")
@@ -333,8 +301,8 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
 
     def fit(self, X: object, y: object) -> StackingRegressor:
         """Fit the level-1 models and the final estimator; return self."""
-        X = _check_X(X)
-        y = _check_y(y, len(X))
+        X = check_matrix(X)
+        y = check_target(y, len(X), numeric=False)
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError) as err:
@@ -365,8 +333,8 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
 
     def fit(self, X: object, y: object) -> StackingClassifier:
         """Fit the level-1 models and the final estimator; return self."""
-        X = _check_X(X)
-        y = _check_y(y, len(X))
+        X = check_matrix(X)
+        y = check_target(y, len(X), numeric=False)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError("StackingClassifier needs at least 2 classes, got 1")

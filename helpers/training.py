@@ -26,13 +26,14 @@ squared error.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from numbers import Real
 
 import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+from helpers.checks import check_positive_float, check_positive_int
 
 __all__ = [
     "History",
@@ -47,23 +48,6 @@ TASKS = ("classification", "regression")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
-
-
-def _check_lr(lr: object) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, Real):
-        raise TypeError(f"lr must be a positive number, got {type(lr).__name__}")
-    lr = float(lr)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr}")
-    return lr
 
 
 def _check_task(task: object) -> str:
@@ -155,7 +139,7 @@ def make_loader(
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError("X and y are empty: there is nothing to load")
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     dataset = torch.utils.data.TensorDataset(X, y)
@@ -218,7 +202,7 @@ def predict(net: nn.Module, X: torch.Tensor, batch_size: int = 1024) -> torch.Te
         raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     if not isinstance(X, torch.Tensor) or len(X) == 0:
         raise ValueError("X must be a non-empty torch tensor")
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     was_training = net.training
     net.eval()
     try:
@@ -297,7 +281,7 @@ def _make_optimizer(
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd', 'adam' or a torch.optim.Optimizer, "
                          f"got {optimizer!r}")
-    lr = _check_lr(lr)
+    lr = check_positive_float("lr", lr)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, Real) or weight_decay < 0:
         raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
     params = [p for p in net.parameters() if p.requires_grad]
@@ -375,8 +359,8 @@ def train(
         raise ValueError("give both X_val and y_val, or neither")
     if X_val is not None:
         _check_data(X_val, y_val, task, "X_val and y_val")
-    num_epochs = _check_positive_int("num_epochs", num_epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
     loss = _default_loss(task) if loss is None else loss
     if not isinstance(loss, nn.Module):
         raise TypeError(f"loss must be a torch.nn.Module such as nn.CrossEntropyLoss(), "

@@ -27,13 +27,14 @@ for classifiers, ``score(X, y)``, and fitted attributes ending in ``_``.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
+
+from helpers.checks import check_int, check_matrix, check_real, check_target
 
 __all__ = [
     "CLASSIFICATION_CRITERIA",
@@ -73,65 +74,6 @@ class NotFittedError(ValueError, AttributeError):
 # --------------------------------------------------------------------------- validation
 
 
-def _check_X(X: object, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a finite float64 array of shape ``(n, d)`` with n, d >= 1."""
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be numeric (encode categorical columns first): "
-                        f"{err}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity; impute or drop those values first")
-    return arr
-
-
-def _check_y(y: object, n: int, numeric: bool) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        raise ValueError(f"y must be 1-D, got shape {arr.shape}; pass y.ravel()")
-    if arr.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {arr.shape}")
-    if len(arr) != n:
-        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(arr)}")
-    if numeric or arr.dtype.kind == "f":
-        try:
-            arr = arr.astype(np.float64) if numeric else arr
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"y must be numeric: {err}") from None
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            raise ValueError("y contains NaN or infinity")
-    elif arr.dtype.kind == "O" and any(v is None or (isinstance(v, float) and math.isnan(v))
-                                       for v in arr):
-        raise ValueError("y contains missing labels (None or NaN)")
-    return arr
-
-
-def _check_int(name: str, value: object, minimum: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(name: str, value: object, low: float, high: float = math.inf,
-                low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    ok = math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must lie in {bracket}{low}, {high}], got {value}")
-    return value
-
-
 def _check_max_features(value: object) -> object:
     if value is None or value in ("sqrt", "log2"):
         return value
@@ -139,8 +81,8 @@ def _check_max_features(value: object) -> object:
         raise ValueError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
                          f"got {value!r}")
     if isinstance(value, Integral) and not isinstance(value, bool):
-        return _check_int("max_features", value, 1)
-    return _check_real("max_features", value, 0.0, 1.0, low_open=True)
+        return check_int("max_features", value, low=1)
+    return check_real("max_features", value, low=0.0, high=1.0, low_inclusive=False)
 
 
 def _resolve_max_features(max_features: object, n_features: int) -> int:
@@ -161,7 +103,7 @@ def _resolve_max_features(max_features: object, n_features: int) -> int:
 def _check_random_state(random_state: object) -> object:
     if random_state is None or isinstance(random_state, np.random.Generator):
         return random_state
-    return _check_int("random_state", random_state, 0)
+    return check_int("random_state", random_state, low=0)
 
 
 # --------------------------------------------------------------------------- impurity
@@ -578,7 +520,7 @@ def pruned_subtrees(tree: Tree, ccp_alphas: Sequence[float]) -> list[Tree]:
     alphas, nodes, _ = weakest_link_pruning(tree)
     result = []
     for ccp_alpha in ccp_alphas:
-        ccp_alpha = _check_real("ccp_alpha", ccp_alpha, 0.0)
+        ccp_alpha = check_real("ccp_alpha", ccp_alpha, low=0.0)
         above = np.flatnonzero(alphas > ccp_alpha)   # pruning stops at the first one
         steps = above[0] if above.size else len(alphas)
         result.append(_collapse(tree, nodes[:steps]))
@@ -607,11 +549,11 @@ class _BaseDecisionTree:
         if criterion not in self._criteria:
             raise ValueError(f"criterion must be one of {self._criteria}, got {criterion!r}")
         self.criterion = criterion
-        self.max_depth = _check_int("max_depth", max_depth, 1, allow_none=True)
-        self.min_samples_split = _check_int("min_samples_split", min_samples_split, 2)
-        self.min_samples_leaf = _check_int("min_samples_leaf", min_samples_leaf, 1)
+        self.max_depth = None if max_depth is None else check_int("max_depth", max_depth, low=1)
+        self.min_samples_split = check_int("min_samples_split", min_samples_split, low=2)
+        self.min_samples_leaf = check_int("min_samples_leaf", min_samples_leaf, low=1)
         self.max_features = _check_max_features(max_features)
-        self.ccp_alpha = _check_real("ccp_alpha", ccp_alpha, 0.0)
+        self.ccp_alpha = check_real("ccp_alpha", ccp_alpha, low=0.0)
         self.random_state = _check_random_state(random_state)
 
     # -- fitting
@@ -630,8 +572,8 @@ class _BaseDecisionTree:
     def fit(self, X: object, y: object) -> _BaseDecisionTree:
         """Grow the tree on ``X`` of shape (n, d) and targets ``y`` of shape (n,); return self."""
         names = getattr(X, "columns", None)
-        X = _check_X(X)
-        Y = self._targets(_check_y(y, len(X), numeric=self._numeric_y))
+        X = check_matrix(X)
+        Y = self._targets(check_target(y, len(X), numeric=self._numeric_y))
         self._fit_arrays(X, Y, np.random.default_rng(self.random_state))
         self.feature_names_in_ = (np.array([str(c) for c in names], dtype=object)
                                   if names is not None else None)
@@ -644,7 +586,7 @@ class _BaseDecisionTree:
 
     def _check_predict_X(self, X: object) -> np.ndarray:
         self._check_fitted()
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
                              f"with {self.n_features_in_}")
@@ -681,8 +623,8 @@ class _BaseDecisionTree:
 
         Returns ``{"ccp_alphas": ..., "impurities": ...}`` as scikit-learn does.
         """
-        X = _check_X(X)
-        Y = self._targets(_check_y(y, len(X), numeric=self._numeric_y))
+        X = check_matrix(X)
+        Y = self._targets(check_target(y, len(X), numeric=self._numeric_y))
         d = X.shape[1]
         tree = grow_tree(X, Y, self.criterion, self.max_depth, self.min_samples_split,
                          self.min_samples_leaf, _resolve_max_features(self.max_features, d),
@@ -801,7 +743,7 @@ class _BaseForest:
                  min_samples_split: int, min_samples_leaf: int,
                  max_features: int | float | str | None, bootstrap: bool,
                  random_state: int | None) -> None:
-        self.n_estimators = _check_int("n_estimators", n_estimators, 1)
+        self.n_estimators = check_int("n_estimators", n_estimators, low=1)
         if not isinstance(bootstrap, bool):
             raise TypeError(f"bootstrap must be a bool, got {type(bootstrap).__name__}")
         self.bootstrap = bootstrap
@@ -823,8 +765,8 @@ class _BaseForest:
         Every tree draws ``max_features`` random features at each split. The rows of
         tree ``t`` are kept in ``estimators_samples_[t]`` (for out-of-bag estimates).
         """
-        X = _check_X(X)
-        Y = self._targets(_check_y(y, len(X), numeric=self._numeric_y))
+        X = check_matrix(X)
+        Y = self._targets(check_target(y, len(X), numeric=self._numeric_y))
         n = len(X)
         rng = np.random.default_rng(self.random_state)
         self.n_features_in_ = X.shape[1]
@@ -842,7 +784,7 @@ class _BaseForest:
     def _check_predict_X(self, X: object) -> np.ndarray:
         if not hasattr(self, "estimators_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
                              f"with {self.n_features_in_}")
@@ -988,9 +930,9 @@ class GradientBoostingRegressor:
                  max_depth: int | None = 3, min_samples_split: int = 2,
                  min_samples_leaf: int = 1, max_features: int | float | str | None = None,
                  subsample: float = 1.0, random_state: int | None = None) -> None:
-        self.n_estimators = _check_int("n_estimators", n_estimators, 1)
-        self.learning_rate = _check_real("learning_rate", learning_rate, 0.0, low_open=True)
-        self.subsample = _check_real("subsample", subsample, 0.0, 1.0, low_open=True)
+        self.n_estimators = check_int("n_estimators", n_estimators, low=1)
+        self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_inclusive=False)
+        self.subsample = check_real("subsample", subsample, low=0.0, high=1.0, low_inclusive=False)
         self.random_state = _check_random_state(random_state)
         self._tree_params = dict(max_depth=max_depth, min_samples_split=min_samples_split,
                                  min_samples_leaf=min_samples_leaf, max_features=max_features)
@@ -1000,8 +942,8 @@ class GradientBoostingRegressor:
 
     def fit(self, X: object, y: object) -> GradientBoostingRegressor:
         """Run ``n_estimators`` boosting rounds on ``X`` (n, d) and ``y`` (n,); return self."""
-        X = _check_X(X)
-        y = _check_y(y, len(X), numeric=True)
+        X = check_matrix(X)
+        y = check_target(y, len(X), numeric=True)
         n = len(X)
         rng = np.random.default_rng(self.random_state)
         n_rows = max(1, int(self.subsample * n))
@@ -1023,7 +965,7 @@ class GradientBoostingRegressor:
     def _check_predict_X(self, X: object) -> np.ndarray:
         if not hasattr(self, "estimators_"):
             raise NotFittedError("this GradientBoostingRegressor is not fitted yet; call fit first")
-        X = _check_X(X)
+        X = check_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
                              f"with {self.n_features_in_}")
@@ -1076,8 +1018,8 @@ def export_text(model: _BaseDecisionTree, feature_names: Sequence[str] | None = 
     if not isinstance(model, _BaseDecisionTree):
         raise TypeError(f"model must be a tree of helpers.trees, got {type(model).__name__}")
     model._check_fitted()
-    decimals = _check_int("decimals", decimals, 0)
-    max_depth = _check_int("max_depth", max_depth, 0)
+    decimals = check_int("decimals", decimals, low=0)
+    max_depth = check_int("max_depth", max_depth, low=0)
     tree = model.tree_
     if feature_names is None:
         names = getattr(model, "feature_names_in_", None)    # None for a forest's trees

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from helpers.checks import check_int, check_real, check_rng
+
 __all__ = [
     "Bracket",
     "Categorical",
@@ -81,29 +83,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def _check_callable(objective: object) -> None:
@@ -158,7 +137,7 @@ class Dimension:
 
 
 def _check_bounds(low: object, high: object) -> tuple[float, float]:
-    low, high = _check_real("low", low), _check_real("high", high)
+    low, high = check_real("low", low), check_real("high", high)
     if not low < high:
         raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
     return low, high
@@ -181,11 +160,11 @@ class Uniform(Dimension):
 
     def sample(self, rng: np.random.Generator) -> float:
         """One value, uniform on ``[low, high)``."""
-        return float(_check_rng(rng).uniform(self.low, self.high))
+        return float(check_rng(rng).uniform(self.low, self.high))
 
     def grid(self, num: int) -> list[float]:
         """``num`` evenly spaced values including both ends (the midpoint if ``num == 1``)."""
-        num = _check_int("num", num, 1)
+        num = check_int("num", num, low=1)
         if num == 1:
             return [(self.low + self.high) / 2]
         return [float(v) for v in np.linspace(self.low, self.high, num)]
@@ -220,12 +199,12 @@ class LogUniform(Dimension):
 
     def sample(self, rng: np.random.Generator) -> float:
         """One value ``exp(u)`` with ``u`` uniform on ``[log low, log high)``."""
-        u = _check_rng(rng).uniform(math.log(self.low), math.log(self.high))
+        u = check_rng(rng).uniform(math.log(self.low), math.log(self.high))
         return float(min(max(math.exp(u), self.low), self.high))
 
     def grid(self, num: int) -> list[float]:
         """``num`` values evenly spaced on a log scale, including both ends."""
-        num = _check_int("num", num, 1)
+        num = check_int("num", num, low=1)
         if num == 1:
             return [math.sqrt(self.low * self.high)]
         return [float(v) for v in np.geomspace(self.low, self.high, num)]
@@ -253,8 +232,8 @@ class IntUniform(Dimension):
     log: bool = False
 
     def __post_init__(self) -> None:
-        low = _check_int("low", self.low, -(2**62))
-        high = _check_int("high", self.high, -(2**62))
+        low = check_int("low", self.low, low=-(2**62))
+        high = check_int("high", self.high, low=-(2**62))
         if not low < high:
             raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
         if self.log and low < 1:
@@ -264,7 +243,7 @@ class IntUniform(Dimension):
 
     def sample(self, rng: np.random.Generator) -> int:
         """One integer; uniform, or log-uniform and rounded when ``log=True``."""
-        rng = _check_rng(rng)
+        rng = check_rng(rng)
         if self.log:
             u = rng.uniform(math.log(self.low - 0.5), math.log(self.high + 0.5))
             return int(min(max(round(math.exp(u)), self.low), self.high))
@@ -272,7 +251,7 @@ class IntUniform(Dimension):
 
     def grid(self, num: int) -> list[int]:
         """Up to ``num`` distinct integers spread evenly (on a log scale if ``log``)."""
-        num = _check_int("num", num, 1)
+        num = check_int("num", num, low=1)
         if num == 1:
             mid = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
             return [round(mid)]
@@ -316,7 +295,7 @@ class Categorical(Dimension):
 
     def sample(self, rng: np.random.Generator) -> Any:
         """One of the choices, each with probability ``1 / len(choices)``."""
-        return self.choices[int(_check_rng(rng).integers(len(self.choices)))]
+        return self.choices[int(check_rng(rng).integers(len(self.choices)))]
 
     def grid(self, num: int | None = None) -> list[Any]:
         """All the choices (``num`` is ignored: a category cannot be interpolated)."""
@@ -381,12 +360,12 @@ class SearchSpace(Mapping):
 
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """One configuration, each dimension drawn independently, in declaration order."""
-        _check_rng(rng)
+        check_rng(rng)
         return {name: dim.sample(rng) for name, dim in self._dims.items()}
 
     def sample_many(self, rng: np.random.Generator, num: int) -> list[dict[str, Any]]:
         """``num`` independent configurations."""
-        num = _check_int("num", num, 0)
+        num = check_int("num", num, low=0)
         return [self.sample(rng) for _ in range(num)]
 
     def _points(self, points_per_dim: int | Mapping[str, int]) -> list[list[Any]]:
@@ -399,7 +378,7 @@ class SearchSpace(Mapping):
             if missing:
                 raise ValueError(f"points_per_dim gives no number of points for {missing}")
             return [dim.grid(points_per_dim.get(name, 1)) for name, dim in self._dims.items()]
-        points_per_dim = _check_int("points_per_dim", points_per_dim, 1)
+        points_per_dim = check_int("points_per_dim", points_per_dim, low=1)
         return [dim.grid(points_per_dim) for dim in self._dims.values()]
 
     def grid_size(self, points_per_dim: int | Mapping[str, int]) -> int:
@@ -591,8 +570,8 @@ def stopping_point(values: Sequence[float] | np.ndarray, patience: int,
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1 or len(arr) == 0:
         raise ValueError("values must be a non-empty 1-D sequence")
-    patience = _check_int("patience", patience, 1)
-    min_delta = _check_real("min_delta", min_delta)
+    patience = check_int("patience", patience, low=1)
+    min_delta = check_real("min_delta", min_delta)
     if min_delta < 0:
         raise ValueError(f"min_delta must be non-negative, got {min_delta}")
     fired = _first_stop(arr, patience, min_delta, maximize)
@@ -650,7 +629,7 @@ def grid_search(objective: Callable[[dict], float], space: SearchSpace,
     if not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     size = space.grid_size(points_per_dim)
-    if max_trials is not None and size > _check_int("max_trials", max_trials, 1):
+    if max_trials is not None and size > check_int("max_trials", max_trials, low=1):
         raise ValueError(f"the grid has {size} configurations, more than max_trials={max_trials}")
     result = SearchResult(maximize=maximize)
     for i, config in enumerate(space.grid(points_per_dim)):
@@ -692,14 +671,14 @@ def random_search(objective: Callable[[dict], float], space: SearchSpace, num_tr
     _check_callable(objective)
     if not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    num_trials = _check_int("num_trials", num_trials, 1)
-    seed = _check_int("seed", seed, 0)
-    cost = _check_real("cost_per_trial", cost_per_trial)
+    num_trials = check_int("num_trials", num_trials, low=1)
+    seed = check_int("seed", seed, low=0)
+    cost = check_real("cost_per_trial", cost_per_trial)
     if cost <= 0:
         raise ValueError(f"cost_per_trial must be positive, got {cost}")
     if patience is not None:
-        _check_int("patience", patience, 1)
-    min_delta = _check_real("min_delta", min_delta)
+        check_int("patience", patience, low=1)
+    min_delta = check_real("min_delta", min_delta)
     if min_delta < 0:
         raise ValueError(f"min_delta must be non-negative, got {min_delta}")
     rng = np.random.default_rng(seed)
@@ -747,8 +726,8 @@ def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: 
         raise ValueError("mu and sigma must not contain NaN")
     if (sigma < 0).any():
         raise ValueError("sigma must be non-negative")
-    best = _check_real("best", best)
-    xi = _check_real("xi", xi)
+    best = check_real("best", best)
+    xi = check_real("xi", xi)
     if xi < 0:
         raise ValueError(f"xi must be non-negative, got {xi}")
     d = (mu - best - xi) if maximize else (best - mu - xi)
@@ -805,11 +784,11 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
     _check_callable(objective)
     if not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    num_trials = _check_int("num_trials", num_trials, 1)
-    num_initial = _check_int("num_initial", num_initial, 2)
-    num_candidates = _check_int("num_candidates", num_candidates, 1)
-    seed = _check_int("seed", seed, 0)
-    xi = _check_real("xi", xi)
+    num_trials = check_int("num_trials", num_trials, low=1)
+    num_initial = check_int("num_initial", num_initial, low=2)
+    num_candidates = check_int("num_candidates", num_candidates, low=1)
+    seed = check_int("seed", seed, low=0)
+    xi = check_real("xi", xi)
     rng = np.random.default_rng(seed)
     result = SearchResult(maximize=maximize)
     sign = 1.0 if maximize else -1.0
@@ -845,7 +824,7 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
 
 
 def _check_eta(eta: object) -> int:
-    return _check_int("eta", eta, 2)
+    return check_int("eta", eta, low=2)
 
 
 def _run_halving(objective: Callable[[dict, float], float], configs: list[dict],
@@ -935,15 +914,15 @@ def successive_halving(objective: Callable[[dict, float], float], space: SearchS
     """
     _check_callable(objective)
     eta = _check_eta(eta)
-    min_budget = _check_real("min_budget", min_budget)
+    min_budget = check_real("min_budget", min_budget)
     if min_budget <= 0:
         raise ValueError(f"min_budget must be positive, got {min_budget}")
     if max_budget is not None:
-        max_budget = _check_real("max_budget", max_budget)
+        max_budget = check_real("max_budget", max_budget)
         if max_budget < min_budget:
             raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
     if num_rounds is not None:
-        num_rounds = _check_int("num_rounds", num_rounds, 1)
+        num_rounds = check_int("num_rounds", num_rounds, low=1)
     if configs is not None:
         if space is not None or num_configs is not None:
             raise ValueError("give either configs, or space and num_configs, not both")
@@ -955,8 +934,8 @@ def successive_halving(objective: Callable[[dict, float], float], space: SearchS
             raise TypeError("space must be a SearchSpace (or pass configs=)")
         if num_configs is None:
             raise ValueError("num_configs is required when sampling from a space")
-        num_configs = _check_int("num_configs", num_configs, 1)
-        configs = space.sample_many(np.random.default_rng(_check_int("seed", seed, 0)),
+        num_configs = check_int("num_configs", num_configs, low=1)
+        configs = space.sample_many(np.random.default_rng(check_int("seed", seed, low=0)),
                                     num_configs)
     rungs = _halving_rungs(len(configs), min_budget, eta, max_budget, num_rounds)
     result = SearchResult(maximize=maximize)
@@ -1007,7 +986,7 @@ def hyperband_brackets(max_budget: float, eta: int = 3) -> list[Bracket]:
     eta : int
         Reduction factor (at least 2; Li et al. use 3).
     """
-    R = _check_real("max_budget", max_budget)
+    R = check_real("max_budget", max_budget)
     if R < 1:
         raise ValueError(f"max_budget must be at least 1, got {R}")
     eta = _check_eta(eta)
@@ -1058,7 +1037,7 @@ def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max
     _check_callable(objective)
     if not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     result = SearchResult(maximize=maximize)
     next_id = 0
     for bracket in hyperband_brackets(max_budget, eta):
@@ -1101,8 +1080,8 @@ def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
         raise ValueError("configs is empty: there is nothing to refine around")
     for config in configs:
         space.validate(config)
-    log_margin = _check_real("log_margin", log_margin)
-    linear_margin = _check_real("linear_margin", linear_margin)
+    log_margin = check_real("log_margin", log_margin)
+    linear_margin = check_real("linear_margin", linear_margin)
     if log_margin <= 1 or linear_margin < 0:
         raise ValueError("log_margin must be > 1 and linear_margin >= 0")
     dims: dict[str, Dimension] = {}
@@ -1207,7 +1186,7 @@ def tolerance_range(xs: Sequence[float], scores: Sequence[float],
         raise ValueError("xs must be strictly increasing and free of NaN")
     if np.isnan(s).all():
         raise ValueError("all scores are NaN")
-    tol = _check_real("tol", tol)
+    tol = check_real("tol", tol)
     if tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol}")
     best = int(np.nanargmax(s))
@@ -1324,7 +1303,7 @@ class ExperimentLog:
         if overlap:
             raise ValueError(f"names used both as params and metrics: {sorted(overlap)}")
         if seed is not None:
-            seed = _check_int("seed", seed, 0)
+            seed = check_int("seed", seed, low=0)
         digest = code if isinstance(code, str) or code is None else code_hash(code)
         cursor = self._conn.execute(
             "INSERT INTO runs (created, params, metrics, seed, code_hash, environment) "
@@ -1385,9 +1364,9 @@ def load_digits_split(seed: int = 0, val_fraction: float = 0.2,
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    seed = _check_int("seed", seed, 0)
-    val_fraction = _check_real("val_fraction", val_fraction)
-    test_fraction = _check_real("test_fraction", test_fraction)
+    seed = check_int("seed", seed, low=0)
+    val_fraction = check_real("val_fraction", val_fraction)
+    test_fraction = check_real("test_fraction", test_fraction)
     if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
         raise ValueError("val_fraction and test_fraction must be positive and sum to less than 1")
     X, y = load_digits(return_X_y=True)
@@ -1460,20 +1439,20 @@ class MLPTrainer:
         cfg = {**_MLP_DEFAULTS, **config}
         if cfg["optimizer"] not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {cfg['optimizer']!r}")
-        lr = _check_real("lr", cfg["lr"])
+        lr = check_real("lr", cfg["lr"])
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}")
         for name in ("weight_decay", "momentum"):
-            if _check_real(name, cfg[name]) < 0:
+            if check_real(name, cfg[name]) < 0:
                 raise ValueError(f"{name} must be non-negative, got {cfg[name]}")
         if cfg["optimizer"] == "adam" and cfg["momentum"] != 0:
             raise ValueError("momentum applies to optimizer='sgd' only")
-        _check_int("batch_size", cfg["batch_size"], 1)
-        _check_int("num_layers", cfg["num_layers"], 0)
-        _check_int("num_hiddens", cfg["num_hiddens"], 1)
+        check_int("batch_size", cfg["batch_size"], low=1)
+        check_int("num_layers", cfg["num_layers"], low=0)
+        check_int("num_hiddens", cfg["num_hiddens"], low=1)
         self.config = cfg
         self.data = data
-        self.seed = _check_int("seed", seed, 0)
+        self.seed = check_int("seed", seed, low=0)
         self._gen = torch.Generator().manual_seed(self.seed)
         self.net = self._build()
         self._params = list(self.net.parameters())
@@ -1533,7 +1512,7 @@ class MLPTrainer:
 
     def train_epochs(self, num_epochs: int) -> list[float]:
         """Train ``num_epochs`` more epochs; return the validation accuracy after each."""
-        num_epochs = _check_int("num_epochs", num_epochs, 1)
+        num_epochs = check_int("num_epochs", num_epochs, low=1)
         X, y = self.data.X_train, self.data.y_train
         batch_size = int(self.config["batch_size"])
         new = []
@@ -1561,7 +1540,7 @@ class MLPTrainer:
 
 
 def _budget_epochs(budget: object) -> int:
-    b = _check_real("budget", budget)
+    b = check_real("budget", budget)
     if b < 1 or abs(b - round(b)) > 1e-9:
         raise ValueError(f"budget must be a whole number of epochs >= 1, got {budget}")
     return int(round(b))
@@ -1592,7 +1571,7 @@ class MLPObjective:
         if not isinstance(data, DataSplit):
             raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
         self.data = data
-        self.seed = _check_int("seed", seed, 0)
+        self.seed = check_int("seed", seed, low=0)
         self.fixed = dict(fixed or {})
         self._trainers: dict[tuple, MLPTrainer] = {}
         self.epochs_trained = 0
@@ -1680,8 +1659,8 @@ def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *
 
     if not isinstance(data, DataSplit):
         raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
-    num_epochs = _check_int("num_epochs", num_epochs, 1)
-    seed = _check_int("seed", seed, 0)
+    num_epochs = check_int("num_epochs", num_epochs, low=1)
+    seed = check_int("seed", seed, low=0)
     fixed = dict(fixed or {})
     overlap = set(fixed) & set(space)
     if overlap:

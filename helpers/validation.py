@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_int, check_real, check_splits
 from helpers.complexity import mean_squared_error
 
 __all__ = [
@@ -57,21 +58,9 @@ Split = tuple[np.ndarray, np.ndarray]
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_fraction(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"val_fraction must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not 0.0 < value < 1.0:  # also rejects NaN
-        raise ValueError(f"val_fraction must lie in the open interval (0, 1), got {value}")
-    return value
+    return check_real("val_fraction", value, low=0, high=1, low_inclusive=False,
+                      high_inclusive=False)
 
 
 def _as_labels(name: str, values: object) -> np.ndarray:
@@ -142,9 +131,9 @@ def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     (train, val) : tuple of numpy.ndarray
         Sorted, disjoint indices covering ``range(n)``; neither is empty.
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, low=2)
     val_fraction = _check_fraction(val_fraction)
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     n_val = _share(val_fraction, n)
     if n_val >= n:
         raise ValueError(f"val_fraction={val_fraction} leaves no training example out of {n}")
@@ -230,7 +219,7 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
     """
     groups = _as_labels("groups", groups)
     val_fraction = _check_fraction(val_fraction)
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     unique, inverse = np.unique(groups, return_inverse=True)
     if len(unique) < 2:
         raise ValueError(f"group_split needs at least 2 groups, got {len(unique)}")
@@ -268,8 +257,8 @@ def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Spl
         Sorted indices; ``val`` holds ``per_class`` examples of each class.
     """
     y = _as_labels("y", y)
-    per_class = _check_int("per_class", per_class, 1)
-    seed = _check_int("seed", seed, 0)
+    per_class = check_int("per_class", per_class, low=1)
+    seed = check_int("seed", seed, low=0)
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
     if short:
@@ -312,13 +301,13 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
     list of (train, val)
         ``k`` pairs of sorted indices; the ``val`` arrays partition ``range(n)``.
     """
-    n = _check_int("n", n, 1)
-    k = _check_int("k", k, 2)
+    n = check_int("n", n, low=1)
+    k = check_int("k", k, low=2)
     if k > n:
         raise ValueError(f"cannot make k={k} folds of n={n} examples: need k <= n")
     if not isinstance(shuffle, bool | np.bool_):
         raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     sizes = np.full(k, n // k)
     sizes[: n % k] += 1
@@ -352,7 +341,7 @@ def group_k_fold(groups: object, k: int) -> list[Split]:
         ``k`` pairs of sorted indices; no group is on both sides of any pair.
     """
     groups = _as_labels("groups", groups)
-    k = _check_int("k", k, 2)
+    k = check_int("k", k, low=2)
     unique, inverse = np.unique(groups, return_inverse=True)
     if k > len(unique):
         raise ValueError(f"cannot make k={k} folds from {len(unique)} groups: need k <= "
@@ -394,7 +383,7 @@ def time_series_splits(times: object, k: int) -> list[Split]:
         ``k`` pairs of sorted indices into ``times``.
     """
     times = _as_times(times)
-    k = _check_int("k", k, 2)
+    k = check_int("k", k, low=2)
     n = len(times)
     if k + 1 > n:
         raise ValueError(f"cannot make k={k} time-series splits of n={n} examples: need "
@@ -417,28 +406,6 @@ def time_series_splits(times: object, k: int) -> list[Split]:
 
 
 # --------------------------------------------------------------------------- scoring
-
-
-def _check_folds(folds: Iterable, n: int) -> list[Split]:
-    checked = []
-    for j, fold in enumerate(folds):
-        try:
-            train, val = fold
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"fold {j} must be a pair (train_indices, val_indices)") from err
-        train, val = np.asarray(train), np.asarray(val)
-        for name, idx in (("train", train), ("validation", val)):
-            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-                raise ValueError(f"fold {j}: {name} indices must be a non-empty 1-D integer "
-                                 "array")
-            if idx.min() < 0 or idx.max() >= n:
-                raise ValueError(f"fold {j}: {name} indices must lie in [0, {n})")
-        if np.intersect1d(train, val).size:
-            raise ValueError(f"fold {j}: training and validation indices overlap (leakage)")
-        checked.append((train, val))
-    if not checked:
-        raise ValueError("folds is empty: give at least one (train, validation) pair")
-    return checked
 
 
 def cross_val_score(
@@ -487,7 +454,7 @@ def cross_val_score(
         raise ValueError("X and y are empty")
     if not callable(make_model) or not callable(metric):
         raise TypeError("make_model and metric must be callables")
-    folds = _check_folds(folds, len(X))
+    folds = check_splits(folds, len(X), name="folds")
     values = np.empty(len(folds))
     for j, (train, val) in enumerate(folds):
         model = make_model()

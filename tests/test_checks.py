@@ -1,0 +1,328 @@
+"""Tests for helpers.checks, the shared argument validators."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from helpers.checks import (
+    check_float_tensor,
+    check_frame,
+    check_int,
+    check_matrix,
+    check_positive_float,
+    check_positive_int,
+    check_real,
+    check_rng,
+    check_splits,
+    check_target,
+)
+
+# --------------------------------------------------------------------------- check_int
+
+
+def test_check_int_returns_a_python_int_for_a_numpy_integer():
+    value = check_int("n", np.int64(3))
+    assert value == 3
+    assert type(value) is int
+
+
+def test_check_int_rejects_bool_with_type_error():
+    with pytest.raises(TypeError, match="n must be an int, got bool"):
+        check_int("n", True)
+
+
+def test_check_int_rejects_float_with_type_error():
+    with pytest.raises(TypeError, match="n must be an int, got float"):
+        check_int("n", 2.0)
+
+
+def test_check_int_accepts_its_inclusive_bounds():
+    assert check_int("n", 1, low=1, high=3) == 1
+    assert check_int("n", 3, low=1, high=3) == 3
+
+
+def test_check_int_rejects_a_value_below_low():
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        check_int("n", 0, low=1)
+
+
+def test_check_int_rejects_a_value_above_high():
+    with pytest.raises(ValueError, match="n must be <= 3, got 4"):
+        check_int("n", 4, high=3)
+
+
+def test_check_int_names_the_interval_when_both_bounds_are_given():
+    with pytest.raises(ValueError, match=r"n must lie in \[1, 3\], got 5"):
+        check_int("n", 5, low=1, high=3)
+
+
+def test_check_int_is_unbounded_by_default():
+    assert check_int("n", -(10**30)) == -(10**30)
+
+
+# --------------------------------------------------------------------------- check_positive_int
+
+
+def test_check_positive_int_accepts_one():
+    assert check_positive_int("batch_size", 1) == 1
+
+
+def test_check_positive_int_rejects_zero():
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        check_positive_int("batch_size", 0)
+
+
+def test_check_positive_int_rejects_a_float_with_type_error():
+    with pytest.raises(TypeError, match="batch_size must be a positive int, got float"):
+        check_positive_int("batch_size", 1.0)
+
+
+def test_check_positive_int_rejects_bool():
+    with pytest.raises(TypeError, match="got bool"):
+        check_positive_int("batch_size", True)
+
+
+# --------------------------------------------------------------------------- check_real
+
+
+def test_check_real_returns_a_python_float_for_an_int_or_numpy_float():
+    assert type(check_real("x", 2)) is float
+    assert check_real("x", np.float32(0.5)) == 0.5
+
+
+def test_check_real_rejects_bool_with_type_error():
+    with pytest.raises(TypeError, match="x must be a real number, got bool"):
+        check_real("x", False)
+
+
+def test_check_real_rejects_a_string_with_type_error():
+    with pytest.raises(TypeError, match="got str"):
+        check_real("x", "1.0")
+
+
+def test_check_real_rejects_infinity_by_default():
+    with pytest.raises(ValueError, match="x must be finite"):
+        check_real("x", math.inf)
+
+
+def test_check_real_accepts_infinity_and_nan_when_finite_is_false():
+    assert check_real("x", math.inf, finite=False) == math.inf
+    assert math.isnan(check_real("x", math.nan, finite=False))
+
+
+def test_check_real_accepts_an_inclusive_low_bound():
+    assert check_real("x", 0.0, low=0) == 0.0
+
+
+def test_check_real_rejects_an_exclusive_low_bound():
+    with pytest.raises(ValueError, match="x must be > 0, got 0.0"):
+        check_real("x", 0.0, low=0, low_inclusive=False)
+
+
+def test_check_real_rejects_a_value_above_an_exclusive_high_bound():
+    with pytest.raises(ValueError, match="x must be < 1, got 1.0"):
+        check_real("x", 1.0, high=1, high_inclusive=False)
+
+
+def test_check_real_names_a_closed_interval():
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\], got 1.5"):
+        check_real("x", 1.5, low=0, high=1)
+
+
+def test_check_real_names_a_half_open_interval():
+    with pytest.raises(ValueError, match=r"x must lie in \(0, 1\], got 0.0"):
+        check_real("x", 0.0, low=0, high=1, low_inclusive=False)
+
+
+def test_check_real_names_an_open_interval():
+    with pytest.raises(ValueError, match=r"the open interval \(0, 1\)"):
+        check_real("x", 1.0, low=0, high=1, low_inclusive=False, high_inclusive=False)
+
+
+def test_check_real_treats_nan_as_outside_the_bounds():
+    with pytest.raises(ValueError, match="must lie in"):
+        check_real("x", math.nan, low=0, high=1)
+
+
+# --------------------------------------------------------------------------- check_positive_float
+
+
+def test_check_positive_float_returns_a_float():
+    assert check_positive_float("lr", 1) == 1.0
+
+
+def test_check_positive_float_rejects_zero():
+    with pytest.raises(ValueError, match="lr must be a positive finite number, got 0.0"):
+        check_positive_float("lr", 0)
+
+
+def test_check_positive_float_rejects_nan():
+    with pytest.raises(ValueError, match="positive finite"):
+        check_positive_float("lr", math.nan)
+
+
+def test_check_positive_float_rejects_bool_with_type_error():
+    with pytest.raises(TypeError, match="lr must be a positive number, got bool"):
+        check_positive_float("lr", True)
+
+
+# --------------------------------------------------------------------------- check_rng
+
+
+def test_check_rng_returns_the_generator_itself():
+    rng = np.random.default_rng(0)
+    assert check_rng(rng) is rng
+
+
+def test_check_rng_rejects_an_int_seed():
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, got int"):
+        check_rng(0)
+
+
+# --------------------------------------------------------------------------- check_float_tensor
+
+
+def test_check_float_tensor_returns_the_tensor_itself():
+    X = torch.zeros(2, 3)
+    assert check_float_tensor("X", X, min_ndim=2) is X
+
+
+def test_check_float_tensor_rejects_a_numpy_array():
+    with pytest.raises(TypeError, match="X must be a torch tensor, got ndarray"):
+        check_float_tensor("X", np.zeros(3))
+
+
+def test_check_float_tensor_rejects_an_integer_tensor():
+    with pytest.raises(TypeError, match="floating-point"):
+        check_float_tensor("X", torch.zeros(3, dtype=torch.int64))
+
+
+def test_check_float_tensor_rejects_too_few_axes():
+    with pytest.raises(ValueError, match="X must have at least 2 axes"):
+        check_float_tensor("X", torch.zeros(3), min_ndim=2)
+
+
+def test_check_float_tensor_rejects_an_empty_tensor():
+    with pytest.raises(ValueError, match="X is empty"):
+        check_float_tensor("X", torch.zeros(0, 3))
+
+
+def test_check_float_tensor_rejects_nan():
+    with pytest.raises(ValueError, match="X contains NaN"):
+        check_float_tensor("X", torch.tensor([1.0, float("nan")]))
+
+
+# --------------------------------------------------------------------------- check_frame
+
+
+def test_check_frame_returns_the_frame_itself():
+    df = pd.DataFrame({"a": [1]})
+    assert check_frame("df", df) is df
+
+
+def test_check_frame_rejects_a_dict():
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame, got dict"):
+        check_frame("df", {"a": [1]})
+
+
+# --------------------------------------------------------------------------- check_matrix
+
+
+def test_check_matrix_converts_a_nested_list_to_float64():
+    X = check_matrix([[1, 2], [3, 4]])
+    assert X.dtype == np.float64
+    assert X.shape == (2, 2)
+
+
+def test_check_matrix_rejects_strings_with_type_error():
+    with pytest.raises(TypeError, match="X must be numeric"):
+        check_matrix([["a", "b"]])
+
+
+def test_check_matrix_rejects_a_1d_array():
+    with pytest.raises(ValueError, match="2-D"):
+        check_matrix([1.0, 2.0])
+
+
+def test_check_matrix_rejects_zero_columns():
+    with pytest.raises(ValueError, match="X is empty"):
+        check_matrix(np.zeros((3, 0)))
+
+
+def test_check_matrix_rejects_infinity_and_uses_the_given_name():
+    with pytest.raises(ValueError, match="X_test contains NaN or infinity"):
+        check_matrix([[1.0, np.inf]], name="X_test")
+
+
+# --------------------------------------------------------------------------- check_target
+
+
+def test_check_target_keeps_string_labels():
+    y = check_target(["a", "b"], 2, numeric=False)
+    assert y.tolist() == ["a", "b"]
+
+
+def test_check_target_converts_numeric_targets_to_float64():
+    assert check_target([1, 2], 2, numeric=True).dtype == np.float64
+
+
+def test_check_target_suggests_ravel_for_a_column_vector():
+    with pytest.raises(ValueError, match="pass y.ravel"):
+        check_target(np.zeros((3, 1)), 3, numeric=True)
+
+
+def test_check_target_rejects_a_length_mismatch():
+    with pytest.raises(ValueError, match="same number of rows, got 3 and 2"):
+        check_target([0, 1], 3, numeric=False)
+
+
+def test_check_target_rejects_non_numeric_regression_targets():
+    with pytest.raises(TypeError, match="y must be numeric"):
+        check_target(["a", "b"], 2, numeric=True)
+
+
+def test_check_target_rejects_nan_labels():
+    with pytest.raises(ValueError, match="y contains NaN"):
+        check_target([0.0, np.nan], 2, numeric=False)
+
+
+def test_check_target_rejects_missing_object_labels():
+    with pytest.raises(ValueError, match="missing labels"):
+        check_target(np.array(["a", None], dtype=object), 2, numeric=False)
+
+
+# --------------------------------------------------------------------------- check_splits
+
+
+def test_check_splits_returns_integer_array_pairs():
+    (train, val), = check_splits([([0, 1], [2])], 3)
+    assert train.tolist() == [0, 1]
+    assert val.tolist() == [2]
+
+
+def test_check_splits_rejects_no_pairs():
+    with pytest.raises(ValueError, match="folds is empty"):
+        check_splits([], 3, name="folds")
+
+
+def test_check_splits_rejects_an_item_that_is_not_a_pair():
+    with pytest.raises(ValueError, match=r"splits\[0\] must be a pair"):
+        check_splits([[0, 1, 2]], 3)
+
+
+def test_check_splits_rejects_float_indices():
+    with pytest.raises(ValueError, match="non-empty 1-D integer array"):
+        check_splits([([0.0], [1])], 3)
+
+
+def test_check_splits_rejects_an_index_out_of_range():
+    with pytest.raises(ValueError, match=r"validation indices must lie in \[0, 3\)"):
+        check_splits([([0], [3])], 3)
+
+
+def test_check_splits_rejects_overlapping_sides():
+    with pytest.raises(ValueError, match="overlap"):
+        check_splits([([0, 1], [1])], 3)
