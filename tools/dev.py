@@ -6,6 +6,7 @@ virtual environment in ``.venv`` and re-runs itself inside it::
     python3 tools/dev.py book             # set up if needed, build the book
     python3 tools/dev.py test             # set up if needed, run every gate
     python3 tools/dev.py execute [NAME]   # re-execute one or all notebooks
+    python3 tools/dev.py sync NAME        # copy prose-only edits of NAME.md into NAME.ipynb
     python3 tools/dev.py toc              # regenerate _toc.yml from notebooks/
     python3 tools/dev.py bench            # measure run times against the budgets
     python3 tools/dev.py lock             # rewrite constraints.txt from .venv
@@ -207,6 +208,16 @@ def cmd_bench() -> int:
     return 0 if nbval_ok and book_ok else 1
 
 
+def cmd_sync(names: list[str]) -> int:
+    sys.path.insert(0, str(ROOT / "tools"))
+    from notebook_pipeline import find_notebooks, sync_prose
+
+    for md in find_notebooks(ROOT / "notebooks", names):
+        sync_prose(md)
+        print(f"[sync] {md.relative_to(ROOT)}: prose copied, outputs kept", flush=True)
+    return 0
+
+
 def cmd_toc() -> int:
     sys.path.insert(0, str(ROOT / "tools"))
     from toc import render_toc
@@ -235,6 +246,8 @@ def main(argv: list[str]) -> int:
     sub.add_parser("test", help="run every test gate")
     ex = sub.add_parser("execute", help="re-execute notebooks and store their outputs")
     ex.add_argument("names", nargs="*", help="notebook names or paths (default: all)")
+    sy = sub.add_parser("sync", help="copy prose-only edits of the .md into the .ipynb")
+    sy.add_argument("names", nargs="*", help="notebook names or paths (default: all)")
     sub.add_parser("toc", help="regenerate _toc.yml from the lectures in notebooks/")
     sub.add_parser("bench", help="measure execution, nbval and build times against budgets")
     sub.add_parser("lock", help="rewrite constraints.txt from the current .venv")
@@ -251,6 +264,8 @@ def main(argv: list[str]) -> int:
         return cmd_test()
     if args.command == "execute":
         return cmd_execute(args.names)
+    if args.command == "sync":
+        return cmd_sync(args.names)
     if args.command == "toc":
         return cmd_toc()
     if args.command == "bench":

@@ -108,3 +108,23 @@ def execute_notebook(md: Path, env: dict[str, str]) -> float:
     }
     nbformat.write(nb, md.with_suffix(".ipynb"))
     return seconds
+
+
+def sync_prose(md: Path) -> None:
+    """Copy edited Markdown cells of ``md`` into its executed ``.ipynb``, keeping outputs.
+
+    Only for prose edits: if any code cell or the cell structure changed, the
+    notebook must be executed again, and this raises ``SystemExit`` saying so.
+    """
+    ipynb = md.with_suffix(".ipynb")
+    source = read_source(md)
+    nb = nbformat.read(ipynb, as_version=4)
+    if nb.metadata.get(RECORD_KEY, {}).get("inputs_sha256") != inputs_digest(source):
+        raise SystemExit(f"{md.name}: code cells changed; run: tools/dev.py execute {md.stem}")
+    if [c.cell_type for c in source.cells] != [c.cell_type for c in nb.cells]:
+        raise SystemExit(f"{md.name}: cells were added or removed; run: tools/dev.py execute "
+                         f"{md.stem}")
+    for new, old in zip(source.cells, nb.cells, strict=True):
+        if old.cell_type == "markdown":
+            old.source = new.source
+    nbformat.write(nb, ipynb)

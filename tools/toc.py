@@ -51,6 +51,6 @@ def render_toc(notebooks: Path) -> str:
     text = HEADER
     for prefix, caption in PARTS.items():
         if by_part[prefix]:
-            text += f"  - caption: {caption}\n    chapters:\n"
+            text += f"  - caption: \"{caption}\"\n    chapters:\n"
             text += "".join(f"      - file: {f}\n" for f in by_part[prefix])
     return text + FOOTER
