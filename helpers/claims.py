@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from numbers import Integral
 
 from helpers.checks import check_real
 from helpers.repro import fmt
 
 CLAIM_MIME = "application/vnd.cs329p.claim+json"
+ROUNDOFF = 1e-9
+"""Measured magnitudes below this are floating-point round-off: shown as a bound."""
+KINDS = ("course", "check")
+"""``course``: a claim about the world (the notes' or the book's); ``check``: an
+implementation check or identity (ours equals the reference, autograd equals the formula)."""
 
 
 class ClaimFailed(AssertionError):
@@ -38,26 +44,53 @@ class Claim:
     status : str
         ``"holds"``, or ``"holds; contradicts the notes"`` when the lecture shows that
         the notes' claim does not hold on our data and asserts what does.
+    kind : str
+        ``"course"`` or ``"check"`` (see :data:`KINDS`).
+    repeats : int or None
+        How many seeds, splits or resamples the measurement averages over.
+    spread : str or None
+        Their standard deviation, formatted like ``measured``.
     """
 
     statement: str
     measured: str
     requirement: str
     status: str
+    kind: str = "course"
+    repeats: int | None = None
+    spread: str | None = None
 
-    def record(self) -> dict[str, str]:
-        """The fields the claims ledger needs."""
-        return asdict(self)
+    def record(self) -> dict[str, object]:
+        """The fields the claims ledger needs (``repeats``/``spread`` only when given)."""
+        record = asdict(self)
+        if self.repeats is None:
+            del record["repeats"], record["spread"]
+        return record
+
+    def _measured_text(self) -> str:
+        if self.repeats is None:
+            return self.measured
+        return f"{self.measured} ± {self.spread} (sd over {self.repeats} repeats)"
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         mark = "✔" if self.status == "holds" else "✔ (contradicts the notes)"
+        label = "Claim" if self.kind == "course" else "Check"
         return {
-            "text/plain": (f"Claim {self.status}: {self.statement} "
-                           f"(measured {self.measured}, required {self.requirement})"),
-            "text/markdown": (f"{mark} **Claim:** {self.statement}  \n"
-                              f"measured `{self.measured}`, required {self.requirement}"),
+            "text/plain": (f"{label} {self.status}: {self.statement} "
+                           f"(measured {self._measured_text()}, "
+                           f"required {self.requirement})"),
+            "text/markdown": (f"{mark} **{label}:** {self.statement}  \n"
+                              f"measured `{self._measured_text()}`, "
+                              f"required {self.requirement}"),
             CLAIM_MIME: self.record(),
         }
+
+
+def _format_measured(value: float, digits: int) -> str:
+    """``fmt(value)``, or ``"< 1e-9"`` when ``value`` is round-off (nonzero, tiny)."""
+    if 0 < abs(value) < ROUNDOFF:
+        return f"< {ROUNDOFF:.0e}".replace("e-0", "e-")
+    return fmt(value, digits)
 
 
 def _check_real(name: str, value: object) -> float:
@@ -76,6 +109,9 @@ def check_claim(
     tol: float | None = None,
     digits: int = 3,
     contradicts_notes: bool = False,
+    kind: str = "course",
+    repeats: int | None = None,
+    spread: float | None = None,
 ) -> Claim:
     """Check that a measurement supports a claim; raise :class:`ClaimFailed` if not.
 
@@ -97,6 +133,15 @@ def check_claim(
     contradicts_notes : bool
         True when the lecture found that the notes' claim does not hold on our
         data and this call asserts what holds instead; the ledger says so.
+    kind : {"course", "check"}
+        ``"course"`` for a claim about the world, ``"check"`` for an implementation
+        check or identity; the ledger lists them separately.
+    repeats, spread : int and float, optional
+        For a measurement averaged over seeds, splits or resamples: how many, and
+        their standard deviation. Give both or neither.
+
+    A nonzero ``measured`` below :data:`ROUNDOFF` in magnitude is shown as
+    ``"< 1e-9"``: its digits are round-off and differ between CPUs.
 
     Returns
     -------
@@ -113,6 +158,16 @@ def check_claim(
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError("statement must be a non-empty string")
     value = _check_real("measured", measured)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if (repeats is None) != (spread is None):
+        raise ValueError("give repeats and spread together, or neither")
+    if repeats is not None:
+        if isinstance(repeats, bool) or not isinstance(repeats, Integral) or repeats < 2:
+            raise ValueError(f"repeats must be an int >= 2, got {repeats!r}")
+        spread = _check_real("spread", spread)
+        if not spread >= 0:
+            raise ValueError(f"spread must be non-negative, got {spread}")
     if target is None and tol is not None:
         raise ValueError("tol is only meaningful together with target")
     if target is not None:
@@ -147,5 +202,7 @@ def check_claim(
             f"required {requirement}"
         )
     status = "holds; contradicts the notes" if contradicts_notes else "holds"
-    return Claim(statement=statement.strip(), measured=fmt(value, digits),
-                 requirement=requirement, status=status)
+    return Claim(statement=statement.strip(), measured=_format_measured(value, digits),
+                 requirement=requirement, status=status, kind=kind,
+                 repeats=None if repeats is None else int(repeats),
+                 spread=None if spread is None else fmt(spread, 2))

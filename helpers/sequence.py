@@ -147,13 +147,24 @@ class Vocab:
         return [self.to_tokens(int(i)) for i in ids]
 
 
+# A set of strings printed into a docstring (e.g. by a deprecation decorator): its
+# order depends on Python's hash seed, so it is put in sorted order.
+_SET_OF_STRINGS = re.compile(r"\{('[^'{}]*'(?:, '[^'{}]*')+)\}")
+
+
+def _sorted_set(match: re.Match) -> str:
+    return "{" + ", ".join(sorted(re.findall(r"'[^']*'", match.group(1)))) + "}"
+
+
 def library_docstrings(*modules: ModuleType) -> list[str]:
     """A real text corpus that ships with Python: the docstrings of libraries' functions.
 
     Takes the public functions (and NumPy ufuncs) of each module, in the order given and
     alphabetically within a module, keeps the descriptive part of each docstring
     (everything before a numpydoc ``Parameters`` or ``Examples`` section) and drops
-    duplicates (aliases share a docstring). Deterministic for given library versions.
+    duplicates (aliases share a docstring). Sets of strings printed inside a docstring
+    are sorted, so the corpus is the same for every hash seed. Deterministic for
+    given library versions.
     Used in lecture 3.7.
 
     Parameters
@@ -181,6 +192,7 @@ def library_docstrings(*modules: ModuleType) -> list[str]:
             if not doc:
                 continue
             doc = re.split(r"\n(?:Parameters|Examples)\n-+\n", doc)[0].strip()
+            doc = _SET_OF_STRINGS.sub(_sorted_set, doc)
             if doc and doc not in seen:
                 seen.add(doc)
                 docs.append(doc)

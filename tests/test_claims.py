@@ -88,7 +88,7 @@ def test_empty_statement_is_rejected():
 def test_claim_record_has_what_the_ledger_needs():
     claim = check_claim("loss drops", 0.123456, at_most=0.5, digits=2)
     assert claim.record() == {"statement": "loss drops", "measured": "0.12",
-                              "requirement": "<= 0.5", "status": "holds"}
+                              "requirement": "<= 0.5", "status": "holds", "kind": "course"}
 
 
 def test_claim_contradicting_the_notes_is_marked_in_its_status():
@@ -106,3 +106,41 @@ def test_claim_displays_text_markdown_and_ledger_record():
 def test_claim_failed_is_an_assertion_error():
     assert issubclass(ClaimFailed, AssertionError)
     assert isinstance(check_claim("x", 0, at_most=1), Claim)
+
+
+def test_round_off_measurement_is_shown_as_a_bound():
+    claim = check_claim("ours equals the reference", 1.14e-13, at_most=1e-6, kind="check")
+    assert claim.measured == "< 1e-9"
+
+
+def test_exact_zero_is_shown_as_zero():
+    assert check_claim("identity", 0.0, at_most=1e-12, kind="check").measured == "0"
+
+
+def test_check_kind_is_recorded_and_labelled():
+    claim = check_claim("autograd equals the formula", 0.0, at_most=1e-9, kind="check")
+    assert claim.record()["kind"] == "check"
+    assert claim._repr_mimebundle_()["text/plain"].startswith("Check holds")
+
+
+def test_unknown_kind_is_rejected():
+    with pytest.raises(ValueError, match="kind"):
+        check_claim("x", 0.5, at_most=1.0, kind="theory")
+
+
+def test_repeats_and_spread_are_recorded_and_shown():
+    claim = check_claim("bagging helps", 0.25, at_least=0.1, repeats=5, spread=0.0312)
+    assert claim.record()["repeats"] == 5
+    assert claim.record()["spread"] == "0.031"
+    assert "± 0.031 (sd over 5 repeats)" in claim._repr_mimebundle_()["text/plain"]
+
+
+def test_repeats_without_spread_is_rejected():
+    with pytest.raises(ValueError, match="together"):
+        check_claim("x", 0.5, at_most=1.0, repeats=5)
+
+
+@pytest.mark.parametrize("repeats", [1, 2.5, True])
+def test_repeats_must_be_an_int_of_at_least_two(repeats):
+    with pytest.raises(ValueError, match="repeats"):
+        check_claim("x", 0.5, at_most=1.0, repeats=repeats, spread=0.1)
