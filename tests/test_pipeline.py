@@ -1,10 +1,27 @@
-"""The notebook pipeline: prose-only sync keeps outputs and refuses code changes."""
+"""The notebook pipeline: prose-only sync, review of re-executed outputs, staleness."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
+import notebook_pipeline
 import pytest
-from notebook_pipeline import RECORD_KEY, inputs_digest, read_source, sync_prose
+from notebook_pipeline import (
+    RECORD_KEY,
+    execute_notebook,
+    find_notebooks,
+    inputs_digest,
+    read_source,
+    review,
+    stale_reasons,
+    sync_prose,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MD = """\
 ---
@@ -49,3 +66,156 @@ def test_sync_refuses_when_code_changed(tmp_path):
     md.write_text(MD.format(prose="Old prose.", code="print(2)"))
     with pytest.raises(SystemExit, match="code cells changed"):
         sync_prose(md)
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _notebook(*cells):
+    """A notebook of (source, stdout) code cells under one heading."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# 5.3 Boosting\n\n## Early stopping"))
+    for count, (source, text) in enumerate(cells, start=1):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.execution_count = count
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nb.cells.append(cell)
+    return nb
+
+
+def test_review_reports_a_moved_number_with_its_section_and_cell():
+    stored = _notebook(("print(stop)", "stopped at 152\n"))
+    new = _notebook(("print(stop)", "stopped at 143\n"))
+    result = review(stored, new, "05-3-boosting")
+    text = result.describe()
+    assert len(result.changes) == 1
+    assert 'section "Early stopping"' in text and "`print(stop)`" in text
+    assert "stored 152 -> new 143" in text
+
+
+def test_review_keeps_stored_outputs_that_agree_within_precision():
+    stored = _notebook(("print(f1)", "F1 0.45\n"))
+    new = _notebook(("print(f1)", "F1 0.46\n"))
+    result = review(stored, new, "11-2")
+    assert not result.changes and result.kept_cells == 1
+    assert new.cells[1].outputs[0]["text"] == "F1 0.45\n"
+
+
+def test_review_takes_outputs_of_edited_cells_as_new():
+    stored = _notebook(("print(1)", "1\n"))
+    new = _notebook(("print(2)", "2\n"))
+    result = review(stored, new, "x")
+    assert not result.changes and result.new_cells == 1
+
+
+def test_review_skips_cells_whose_output_is_ignored():
+    stored = _notebook(("t = time()", "0.24 ms\n"))
+    new = _notebook(("t = time()", "0.28 ms\n"))
+    new.cells[1].metadata["tags"] = ["nbval-ignore-output"]
+    assert not review(stored, new, "x").changes
+
+
+# --------------------------------------------------------------------------- staleness
+
+
+def test_find_notebooks_accepts_a_section_prefix():
+    assert [p.stem for p in find_notebooks(ROOT / "notebooks", ["05-3"])] == ["05-3-boosting"]
+
+
+def test_a_comment_in_an_imported_helpers_module_makes_the_lecture_stale(tmp_path,
+                                                                         monkeypatch):
+    module = tmp_path / "helpers" / "ensembles.py"
+    module.parent.mkdir()
+    module.write_text("x = 1\n")
+    monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
+    (tmp_path / "constraints.txt").write_text("numpy==2\n")
+    md = _executed_pair(tmp_path)
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    nb.metadata[RECORD_KEY].update(
+        helpers_files={"helpers/ensembles.py": notebook_pipeline.file_digest(module)},
+        lock_sha256=notebook_pipeline.lock_digest())
+    nbformat.write(nb, md.with_suffix(".ipynb"))
+    assert stale_reasons(md) == []
+    module.write_text("# a comment\nx = 1\n")
+    assert stale_reasons(md) == ["changed: helpers/ensembles.py"]
+
+
+def test_an_untracked_file_in_helpers_never_makes_a_lecture_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
+    (tmp_path / "constraints.txt").write_text("numpy==2\n")
+    md = _executed_pair(tmp_path)
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    nb.metadata[RECORD_KEY].update(helpers_files={}, lock_sha256=notebook_pipeline.lock_digest())
+    nbformat.write(nb, md.with_suffix(".ipynb"))
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / ".DS_Store").write_text("junk")
+    assert stale_reasons(md) == []
+
+
+def test_a_changed_lock_makes_a_lecture_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
+    (tmp_path / "constraints.txt").write_text("numpy==2\n")
+    md = _executed_pair(tmp_path)
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    nb.metadata[RECORD_KEY].update(helpers_files={}, lock_sha256=notebook_pipeline.lock_digest())
+    nbformat.write(nb, md.with_suffix(".ipynb"))
+    (tmp_path / "constraints.txt").write_text("numpy==3\n")
+    assert stale_reasons(md) == ["constraints.txt changed"]
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture
+def kernel_env():
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env.pop("CS329P_NETGUARD", None)
+    return env
+
+
+def test_execute_records_the_helpers_modules_the_lecture_imported(tmp_path, kernel_env):
+    md = tmp_path / "09-9-example.md"
+    md.write_text(MD.format(prose="Prose.", code="from helpers.ensembles import *\nprint(1)"))
+    result = execute_notebook(md, env=kernel_env)
+    record = nbformat.read(md.with_suffix(".ipynb"), as_version=4).metadata[RECORD_KEY]
+    assert result.written
+    assert "helpers/ensembles.py" in record["helpers_files"]
+    assert "helpers/boosting.py" not in record["helpers_files"]
+
+
+def test_execute_refuses_to_store_a_changed_number_without_accept(tmp_path, kernel_env):
+    md = tmp_path / "09-9-example.md"
+    md.write_text(MD.format(prose="Prose.", code="print('stopped at', 100 + 52)"))
+    execute_notebook(md, env=kernel_env)
+    ipynb = md.with_suffix(".ipynb")
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[1].outputs[0]["text"] = "stopped at 143\n"  # the stored baseline differs
+    nbformat.write(nb, ipynb)
+    result = execute_notebook(md, env=kernel_env)
+    assert not result.written
+    assert "stored 143 -> new 152" in result.review.describe()
+    assert "143" in nbformat.read(ipynb, as_version=4).cells[1].outputs[0]["text"]
+    assert execute_notebook(md, env=kernel_env, accept=True).written
+
+
+def test_nbval_failure_names_lecture_section_and_cell(tmp_path, kernel_env):
+    md = tmp_path / "09-9-example.md"
+    md.write_text(MD.format(prose="## Early stopping", code="print('stopped at', 152)"))
+    execute_notebook(md, env=kernel_env)
+    ipynb = md.with_suffix(".ipynb")
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[1].outputs[0]["text"] = "stopped at 143\n"
+    nbformat.write(nb, ipynb)
+    (tmp_path / "conftest.py").write_text((ROOT / "notebooks" / "conftest.py").read_text())
+    env = dict(kernel_env, PYTHONPATH=str(ROOT / "tools"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+         "--nbval-current-env", str(ipynb)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stdout
+    assert "lecture 9.9 Example (09-9-example)" in proc.stdout
+    assert 'section "Early stopping"' in proc.stdout
+    assert "stored 143 -> new 152" in proc.stdout
