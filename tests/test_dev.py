@@ -1,0 +1,65 @@
+"""tools/dev.py: the second CPU kernel path and the selection of gates and lectures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import dev
+
+PROBE = """
+import json, numpy._core._multiarray_umath as u, scipy.linalg, torch
+from threadpoolctl import threadpool_info
+print(json.dumps({
+    "torch": torch.backends.cpu.get_cpu_capability(),
+    "openblas": sorted({i.get("architecture") or "" for i in threadpool_info()
+                        if i.get("internal_api") == "openblas"}),
+    "numpy": sorted(k for k, v in u.__cpu_features__.items() if v and k.startswith("X86_V")),
+}))
+"""
+
+
+def _kernel_paths(env):
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out)
+
+
+def test_second_kernel_path_differs_from_the_native_one_in_every_library():
+    native = _kernel_paths(dev.notebook_env())
+    second = _kernel_paths(dev.portable_env())
+    assert second["openblas"] != native["openblas"]
+    assert second["numpy"] != native["numpy"]
+    if native["torch"] != "DEFAULT":
+        assert second["torch"] != native["torch"]
+
+
+def test_second_pass_runs_as_plain_jupyter_with_another_hash_seed():
+    env = dev.portable_env()
+    assert env["PYTHONHASHSEED"] != dev.notebook_env()["PYTHONHASHSEED"]
+    assert "OMP_NUM_THREADS" not in env and "MKL_NUM_THREADS" not in env
+    assert env["CS329P_NETGUARD"] == "1"
+
+
+def test_nbval_command_for_one_lecture_names_its_notebook():
+    command = dev.nbval_command(["05-3"])
+    assert command[-1] == "notebooks/05-3-boosting.ipynb"
+    assert "-n" not in command
+
+
+def test_nbval_command_for_all_lectures_uses_two_workers_by_file():
+    command = dev.nbval_command()
+    assert command[-1] == "notebooks"
+    assert command[command.index("--dist") + 1] == "loadfile"
+
+
+def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
+    lock = {}
+    for line in (dev.ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            lock[line.split("==")[0].lower().replace("_", "-").replace(".", "-")] = line
+    needed = {name: pin.replace("+cpu", "") for name, pin in dev.locked_distributions().items()}
+    assert sorted(needed) == sorted(lock), "regenerate it: python3.11 tools/dev.py lock"
+    assert {n: p.split("==")[1] for n, p in needed.items()} == {
+        n: p.split("==")[1] for n, p in lock.items()}
