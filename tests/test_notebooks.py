@@ -125,3 +125,21 @@ def test_lecture_has_exercises_with_hidden_solutions(md):
     assert "## Exercises" in text
     assert text.count(":class: dropdown") >= 2
 
+
+
+@pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)
+def test_saving_from_jupyter_rewrites_the_markdown_unchanged(md):
+    """JupyterLab saves the .md through notebooks/jupytext.toml, with the metadata a
+    kernel adds; the front matter and cells must come out as committed."""
+    import jupytext
+    from jupytext.config import (
+        find_jupytext_configuration_file,
+        load_jupytext_configuration_file,
+    )
+
+    config = load_jupytext_configuration_file(find_jupytext_configuration_file(str(NOTEBOOKS)))
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
+    text = jupytext.writes(nb, fmt={"extension": ".md", "format_name": "myst"}, config=config)
+    assert text == md.read_text(encoding="utf-8"), (
+        f"saving {md.stem} from Jupyter would change {md.name}: check notebooks/jupytext.toml")

@@ -14,6 +14,9 @@ PARTS = {
     "03": "3 ML models",
     "04": "4 Model validation",
     "05": "5 Model combination",
+    "06": "6-8 Distribution shift and dependent data",
+    "07": "6-8 Distribution shift and dependent data",
+    "08": "6-8 Distribution shift and dependent data",
     "09": "9 Model tuning",
     "10": "10 Deep network architectures",
     "11": "11 Transfer learning",
@@ -48,9 +51,12 @@ def render_toc(notebooks: Path) -> str:
         if prefix not in PARTS:
             raise ValueError(f"{md.name}: unknown part prefix {prefix!r}; add it to PARTS")
         by_part[prefix].append(f"notebooks/{md.stem}")
-    text = HEADER
+    by_caption: dict[str, list[str]] = {}  # prefixes with one caption form one part
     for prefix, caption in PARTS.items():
-        if by_part[prefix]:
+        by_caption.setdefault(caption, []).extend(by_part[prefix])
+    text = HEADER
+    for caption, files in by_caption.items():
+        if files:
             text += f"  - caption: \"{caption}\"\n    chapters:\n"
-            text += "".join(f"      - file: {f}\n" for f in by_part[prefix])
+            text += "".join(f"      - file: {f}\n" for f in files)
     return text + FOOTER
