@@ -35,6 +35,10 @@ Validation and combination
     :mod:`helpers.validation` (splits and cross-validation, 4.3),
     :mod:`helpers.bias_variance` (5.1), :mod:`helpers.ensembles` (bagging, 5.2),
     :mod:`helpers.boosting` (5.3), :mod:`helpers.stacking` (5.4).
+Distribution shift and dependent data
+    :mod:`helpers.shift` (two-sample tests, importance weights, label shift, 6.1-7.1),
+    :mod:`helpers.timeseries` (walk-forward splits, autocorrelation, lags, 8.1),
+    :mod:`helpers.graphs` (homophily, neighbour features, label propagation, 8.1).
 Tuning and transfer
     :mod:`helpers.tuning` (search spaces, HPO, 9.1-9.2), :mod:`helpers.nas` (9.3),
     :mod:`helpers.transfer` (fine-tuning, 11.1-11.2),

@@ -35,7 +35,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers.checks import check_float_tensor, check_int, check_positive_int
+from helpers.checks import (
+    boundary,
+    check_float_tensor,
+    check_int,
+    check_positive_int,
+    check_real,
+)
 
 __all__ = [
     "COST_KINDS",
@@ -58,6 +64,35 @@ COST_KINDS = ("self-attention", "recurrent", "convolution")
 # --------------------------------------------------------------------------- attention
 
 
+def _attention_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`attention_weights` (in place)."""
+    Q = args["Q"] = check_float_tensor("Q", args["Q"], min_ndim=2)
+    K = args["K"] = check_float_tensor("K", args["K"], min_ndim=2)
+    if Q.shape[-1] != K.shape[-1]:
+        raise ValueError(f"queries and keys must have the same dimension d_k, got "
+                         f"{Q.shape[-1]} and {K.shape[-1]}")
+    if args["scale"] is not None:
+        args["scale"] = check_real("scale", args["scale"], low=0.0, low_inclusive=False)
+    mask = args["mask"]
+    if mask is None:
+        return
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch tensor, got {type(mask).__name__}")
+    try:
+        scores = (*torch.broadcast_shapes(Q.shape[:-2], K.shape[:-2]), Q.shape[-2], K.shape[-2])
+        shape = tuple(torch.broadcast_shapes(mask.shape, scores))
+    except RuntimeError:
+        shape = None
+    if shape != scores:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the "
+                         f"scores' shape {scores}")
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise TypeError(f"mask must be boolean or floating point, got {mask.dtype}")
+    if mask.is_floating_point() and torch.isnan(mask).any():
+        raise ValueError("mask contains NaN")
+
+
+@boundary(check=_attention_args)
 def attention_weights(
     Q: torch.Tensor,
     K: torch.Tensor,
@@ -100,37 +135,17 @@ def attention_weights(
         On mismatched shapes, NaN, a non-positive scale, or a query that may attend to
         no key.
     """
-    Q, K = check_float_tensor("Q", Q, min_ndim=2), check_float_tensor("K", K, min_ndim=2)
-    if Q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"queries and keys must have the same dimension d_k, got "
-                         f"{Q.shape[-1]} and {K.shape[-1]}")
     if scale is None:
-        scale = 1.0 / math.sqrt(Q.shape[-1])
-    elif isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+        scale = 1.0 / math.sqrt(Q.shape[-1])          # keeps the scores' variance near 1
     scores = Q @ K.transpose(-2, -1) * scale
     n_q, n_k = scores.shape[-2:]
     if causal:
         allowed = torch.ones(n_q, n_k, dtype=torch.bool, device=scores.device).tril()
         scores = scores.masked_fill(~allowed, float("-inf"))
-    if mask is not None:
-        if not isinstance(mask, torch.Tensor):
-            raise TypeError(f"mask must be a torch tensor, got {type(mask).__name__}")
-        try:
-            shape = torch.broadcast_shapes(mask.shape, scores.shape)
-        except RuntimeError:
-            shape = None
-        if shape != scores.shape:
-            raise ValueError(f"mask of shape {tuple(mask.shape)} does not broadcast to the "
-                             f"scores' shape {tuple(scores.shape)}")
-        if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))
-        elif mask.is_floating_point():
-            if torch.isnan(mask).any():
-                raise ValueError("mask contains NaN")
-            scores = scores + mask
-        else:
-            raise TypeError(f"mask must be boolean or floating point, got {mask.dtype}")
+    if mask is not None and mask.dtype == torch.bool:
+        scores = scores.masked_fill(~mask, float("-inf"))   # False: may not attend
+    elif mask is not None:
+        scores = scores + mask                               # an additive mask
     if torch.isneginf(scores).all(dim=-1).any():
         raise ValueError("a query may attend to no key: every key of its row is masked")
     return torch.softmax(scores, dim=-1)

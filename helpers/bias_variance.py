@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from helpers.checks import check_int, check_positive_int, check_real
+from helpers.checks import check_int, check_matrix, check_positive_int, check_real, check_vector
 
 __all__ = [
     "BiasVarianceResult",
@@ -49,13 +49,8 @@ TrainingSetSampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarra
 
 def _check_x_test(x_test: object) -> tuple[np.ndarray, np.ndarray]:
     """Return ``x_test`` as given (1-D or 2-D float array) and as a 2-D model input."""
-    x = np.asarray(x_test, dtype=float)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"x_test must be 1-D (n_test,) or 2-D (n_test, d), got shape {x.shape}")
-    if len(x) == 0:
-        raise ValueError("x_test is empty: give at least one test point")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x_test contains NaN or infinite values")
+    one_d = x_test is not None and not isinstance(x_test, str) and np.ndim(x_test) == 1
+    x = check_vector(x_test, "x_test") if one_d else check_matrix(x_test, "x_test")
     return x, (x.reshape(-1, 1) if x.ndim == 1 else x)
 
 

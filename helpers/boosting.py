@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
+from sklearn.metrics import accuracy_score
 
 from helpers.checks import check_int, check_matrix, check_real, check_target
 from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor, NotFittedError
@@ -282,8 +283,9 @@ class AdaBoostClassifier:
         return self.classes_[positive.astype(int)]
 
     def score(self, X: object, y: object) -> float:
-        """Accuracy on ``(X, y)``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
+        X = check_matrix(X)
+        return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
 
 
 # --------------------------------------------------------------------------- early stopping

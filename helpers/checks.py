@@ -1,101 +1,147 @@
-"""Shared argument validators. Used throughout helpers.
+"""Argument validation at the public boundary of helpers, built on scikit-learn.
 
-Every helper checks its arguments up front and fails with a message that names the
-argument, the expected value and the value it got, rather than with a confusing
-error deep inside numpy or torch. The validators return the checked value converted
-to a plain Python or array type, so a call site reads ``n = check_int("n", n, low=1)``.
+Used throughout helpers. Arrays and scalars are checked with
+:mod:`sklearn.utils.validation` (``check_array``, ``column_or_1d``,
+``check_consistent_length``, ``check_scalar``, ``assert_all_finite``) and declarative
+parameter constraints from scikit-learn (``Interval``, ``StrOptions``); this module
+keeps only what scikit-learn lacks: torch tensors, ``numpy.random.Generator``,
+pandas frames, (train, validation) index pairs, class labels with ``None`` or mixed
+types, and the :func:`boundary` decorator.
 
-They raise ``TypeError`` for a value of the wrong type and ``ValueError`` for a value
-of the right type that is out of range. ``bool`` is never accepted as a number, and
-numpy scalars are accepted wherever the matching Python number is. ``torch`` and
-``pandas`` are imported only by the validators that need them, so the numpy-only
-helpers do not pay for importing them.
+:func:`boundary` validates a function's arguments *before* its body runs, so the
+body -- what a lecture shows with :func:`helpers.show_source` -- is the algorithm
+alone. Every error names the argument: ``TypeError`` for a value of the wrong type,
+``ValueError`` for a value of the right type that is out of range, empty, not finite
+or of the wrong shape. ``bool`` is never accepted as a number; numpy scalars are
+accepted wherever the matching Python number is.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import (
+    assert_all_finite,
+    check_array,
+    check_consistent_length,
+    check_scalar,
+    column_or_1d,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
     import torch
 
 __all__ = [
+    "boundary",
     "check_float_tensor",
     "check_frame",
     "check_int",
+    "check_labels",
     "check_matrix",
     "check_positive_float",
     "check_positive_int",
     "check_real",
     "check_rng",
+    "check_same_length",
     "check_splits",
     "check_target",
+    "check_vector",
 ]
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _is_real(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
+# --------------------------------------------------------------------------- the decorator
+
+
+def boundary(*, same_length: tuple[str, ...] = (),
+             check: Callable[[dict[str, Any]], None] | None = None,
+             **checks: object) -> Callable[[F], F]:
+    """Validate a function's arguments at its public boundary, then run its body.
+
+    Used throughout helpers, so that the source a lecture shows is the algorithm.
+
+    Parameters
+    ----------
+    same_length : tuple of str, default ()
+        Names of array arguments that must have the same number of rows (checked with
+        ``sklearn.utils.validation.check_consistent_length`` after conversion).
+    check : callable, optional
+        Cross-argument check, called with the converted arguments by name.
+    **checks : list of scikit-learn constraints, or callable
+        Per argument: a list of scikit-learn parameter constraints (``Interval``,
+        ``StrOptions``, a type, ``None``...; the value is passed on unchanged), or a
+        converter ``(name, value) -> value`` such as :func:`check_matrix`, whose
+        result replaces the argument.
+
+    Returns
+    -------
+    callable
+        A decorator; the decorated function keeps its signature, name and docstring,
+        and ``__wrapped__`` is the undecorated algorithm.
+    """
+    constraints = {k: v for k, v in checks.items() if isinstance(v, list)}
+    converters = {k: v for k, v in checks.items() if not isinstance(v, list)}
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        unknown = set(checks) | set(same_length)
+        unknown -= set(signature.parameters)
+        if unknown:
+            raise TypeError(f"boundary: {func.__qualname__} has no argument {sorted(unknown)}")
+
+        @functools.wraps(func)
+        def validated(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = bound.arguments
+            if constraints:
+                validate_parameter_constraints(
+                    constraints, {k: values[k] for k in constraints},
+                    caller_name=func.__qualname__)
+            for name, convert in converters.items():
+                values[name] = convert(name, values[name])
+            if same_length:
+                check_same_length(**{k: values[k] for k in same_length})
+            if check is not None:
+                check(values)
+            return func(*bound.args, **bound.kwargs)
+
+        return validated  # type: ignore[return-value]
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def _refuse_bool(name: str, value: object, what: str) -> None:
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {what}, got bool")
 
 
 def check_int(name: str, value: object, *, low: int | None = None,
               high: int | None = None) -> int:
-    """Check that ``value`` is an int within the inclusive bounds ``[low, high]``.
+    """Check that ``value`` is an int in ``[low, high]`` (``sklearn.utils.check_scalar``).
 
-    Used throughout helpers.
+    Used throughout helpers. A Python or numpy integer is accepted, a bool is not.
 
     Parameters
     ----------
     name : str
         The argument's name, for the error message.
     value : object
-        The value to check: a Python or numpy integer, not a bool.
+        The value to check.
     low, high : int or None, default None
-        Inclusive lower and upper bounds; None means unbounded.
-
-    Returns
-    -------
-    int
-        ``value`` as a Python int.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an integer (a bool is not).
-    ValueError
-        If ``value`` is below ``low`` or above ``high``.
-    """
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if low is not None and high is not None and not low <= value <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
-    return int(value)
-
-
-def check_positive_int(name: str, value: object) -> int:
-    """Check that ``value`` is an int >= 1 (a count such as a batch size or a width).
-
-    Used throughout helpers.
-
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the error message.
-    value : object
-        The value to check: a Python or numpy integer, not a bool.
+        Inclusive bounds; None means unbounded.
 
     Returns
     -------
@@ -107,27 +153,27 @@ def check_positive_int(name: str, value: object) -> int:
     TypeError
         If ``value`` is not an integer.
     ValueError
-        If ``value`` is smaller than 1.
+        If ``value`` lies outside ``[low, high]``.
     """
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int (at least 1), got {value}")
-    return int(value)
+    _refuse_bool(name, value, "an int")
+    return int(check_scalar(value, name, Integral, min_val=low, max_val=high))
 
 
-def _interval(low: float, high: float, low_inclusive: bool, high_inclusive: bool) -> str:
-    if not (low_inclusive or high_inclusive):
-        return f"the open interval ({low}, {high})"
-    return f"{'[' if low_inclusive else '('}{low}, {high}{']' if high_inclusive else ')'}"
+def check_positive_int(name: str, value: object) -> int:
+    """Check that ``value`` is an int >= 1 (a count such as a batch size).
+
+    Used throughout helpers. See :func:`check_int`.
+    """
+    return check_int(name, value, low=1)
 
 
 def check_real(name: str, value: object, *, low: float | None = None,
                high: float | None = None, low_inclusive: bool = True,
                high_inclusive: bool = True, finite: bool = True) -> float:
-    """Check that ``value`` is a real number, optionally finite and within bounds.
+    """Check that ``value`` is a real number within bounds (``sklearn.utils.check_scalar``).
 
-    Used throughout helpers. NaN never lies within bounds.
+    Used throughout helpers. NaN never lies within bounds; infinity is refused when
+    ``finite``.
 
     Parameters
     ----------
@@ -136,11 +182,11 @@ def check_real(name: str, value: object, *, low: float | None = None,
     value : object
         The value to check: a Python or numpy real number, not a bool.
     low, high : float or None, default None
-        Lower and upper bounds; None means unbounded.
+        Bounds; None means unbounded.
     low_inclusive, high_inclusive : bool, default True
         Whether ``value`` may equal ``low`` (respectively ``high``).
     finite : bool, default True
-        Whether to reject infinity and NaN.
+        Whether to refuse infinity.
 
     Returns
     -------
@@ -152,85 +198,264 @@ def check_real(name: str, value: object, *, low: float | None = None,
     TypeError
         If ``value`` is not a real number.
     ValueError
-        If ``value`` is out of bounds, or not finite when ``finite`` is True.
+        If ``value`` is NaN, out of bounds, or infinite when ``finite``.
     """
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    above_low = low is None or (value >= low if low_inclusive else value > low)
-    below_high = high is None or (value <= high if high_inclusive else value < high)
-    if low is not None and high is not None and not (above_low and below_high):
-        interval = _interval(low, high, low_inclusive, high_inclusive)
-        raise ValueError(f"{name} must lie in {interval}, got {value}")
-    if not above_low:
-        raise ValueError(f"{name} must be {'>=' if low_inclusive else '>'} {low}, got {value}")
-    if not below_high:
-        raise ValueError(f"{name} must be {'<=' if high_inclusive else '<'} {high}, got {value}")
-    if finite and not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
+    _refuse_bool(name, value, "a real number")
+    left, right = low is not None and low_inclusive, high is not None and high_inclusive
+    bounds = {(True, True): "both", (True, False): "left", (False, True): "right",
+              (False, False): "neither"}[(left, right)]
+    value = float(check_scalar(value, name, Real, min_val=low, max_val=high,
+                               include_boundaries=bounds))
+    if (math.isnan(value) and (finite or low is not None or high is not None)) or (
+            finite and math.isinf(value)):
+        raise ValueError(f"{name} must be a finite number, got {value}")
     return value
 
 
 def check_positive_float(name: str, value: object) -> float:
-    """Check that ``value`` is a positive finite number (a learning rate, an epsilon, ...).
+    """Check that ``value`` is a positive finite number (a learning rate, an epsilon).
 
-    Used throughout helpers.
-
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the error message.
-    value : object
-        The value to check: a Python or numpy real number, not a bool.
-
-    Returns
-    -------
-    float
-        ``value`` as a Python float.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not a real number.
-    ValueError
-        If ``value`` is zero, negative, infinite or NaN.
+    Used throughout helpers. See :func:`check_real`.
     """
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
+    return check_real(name, value, low=0.0, low_inclusive=False)
 
 
-def check_rng(rng: object) -> np.random.Generator:
-    """Check that ``rng`` is a ``numpy.random.Generator`` (seeds are not accepted).
+def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
+    """Return a ``numpy.random.Generator``: ``rng`` itself, or one seeded by an int.
 
-    Used throughout helpers: functions that draw random numbers take the generator
-    explicitly, so that the caller controls the stream.
+    Used throughout helpers. scikit-learn's ``check_random_state`` returns the legacy
+    ``RandomState``; helpers draw from the ``Generator`` API, so this stays here. A
+    seed is accepted as a Python or numpy integer >= 0, which makes every helper that
+    takes ``rng`` accept a seed too.
 
     Parameters
     ----------
-    rng : object
-        The value to check.
+    rng : numpy.random.Generator or int
+        A generator, or a seed for a new one.
+    name : str, default "rng"
+        The argument's name, for the error message.
 
     Returns
     -------
     numpy.random.Generator
-        ``rng`` itself.
 
     Raises
     ------
     TypeError
-        If ``rng`` is not a ``numpy.random.Generator``.
+        If ``rng`` is neither a generator nor an integer.
+    ValueError
+        If a seed is negative.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, Integral) and not isinstance(rng, (bool, np.bool_)):
+        return np.random.default_rng(check_int(name, rng, low=0))
+    raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, "
+                    f"got {type(rng).__name__}")
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def _named(name: str, err: Exception) -> str:
+    """scikit-learn's message, led by the argument's name and what is wrong."""
+    text = str(err).split("\n")[0]
+    for needle, lead in (("Expected 2D", "must be 2-D"), ("Expected a 1D", "must be 1-D"),
+                         ("NaN", "contains NaN or infinity"),
+                         ("infinity", "contains NaN or infinity"),
+                         ("minimum of", "is empty")):
+        if needle in text:
+            return f"{name} {lead}: {text}"
+    return f"{name}: {text}"
+
+
+def check_matrix(X: object, name: str = "X") -> np.ndarray:
+    """Check a feature matrix with ``sklearn.utils.check_array``: numeric, 2-D, at least
+    one row and column, all finite. Used throughout helpers.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The value to check.
+    name : str, default "X"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_samples, n_features)
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is None or cannot be converted to floats (strings, categories).
+    ValueError
+        If ``X`` is not 2-D, is empty, or holds NaN or infinity.
+    """
+    if X is None:
+        raise TypeError(f"{name} must be an array, got None")
+    try:
+        return check_array(X, dtype=np.float64, ensure_2d=True, ensure_all_finite=True,
+                           input_name=name)
+    except ValueError as err:
+        if "convert" in str(err):
+            raise TypeError(f"{name} must be numeric (encode categorical columns first): "
+                            f"{err}") from None
+        raise ValueError(_named(name, err)) from None
+
+
+def check_vector(x: object, name: str = "x", *, allow_nan: bool = False,
+                 min_size: int = 1) -> np.ndarray:
+    """Check a numeric 1-D array: float64, at least ``min_size`` entries, finite (NaN
+    allowed when ``allow_nan``). Used throughout helpers.
+
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        The value to check.
+    name : str, default "x"
+        The argument's name, for the error message.
+    allow_nan : bool, default False
+        Whether NaN (a missing value) may appear; infinity never may.
+    min_size : int, default 1
+        The fewest entries ``x`` may have.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is None or not numeric.
+    ValueError
+        If ``x`` is not 1-D, too short, or not finite.
+    """
+    if x is None:
+        raise TypeError(f"{name} must be an array, got None")
+    try:
+        arr = check_array(x, dtype=np.float64, ensure_2d=False,
+                          ensure_all_finite="allow-nan" if allow_nan else True,
+                          ensure_min_samples=min_size, input_name=name)
+    except ValueError as err:
+        if "convert" in str(err):
+            raise TypeError(f"{name} must be numeric: {err}") from None
+        raise ValueError(_named(name, err)) from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def check_labels(y: object, name: str = "y") -> np.ndarray:
+    """Check class labels: 1-D, non-empty, no NaN, infinity or None, one kind (all
+    strings or all numbers). Used throughout helpers (metrics, trees, ensembles...).
+
+    scikit-learn refuses such labels deep inside ``unique_labels``; this gives the
+    argument's name.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        The labels.
+    name : str, default "y"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+        The labels as an array of their own dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is None or mixes strings and numbers.
+    ValueError
+        If ``y`` is not 1-D, is empty, or holds NaN, infinity or None.
+    """
+    if y is None:
+        raise TypeError(f"{name} must be an array of labels, got None")
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    arr = column_or_1d(arr)
+    if arr.dtype.kind in "fc":
+        try:
+            assert_all_finite(arr, input_name=name)
+        except ValueError as err:
+            raise ValueError(f"{name} contains missing labels (NaN) or infinity: {err}") from None
+    elif arr.dtype.kind == "O":
+        if any(v is None or (isinstance(v, (float, np.floating)) and not math.isfinite(v))
+               for v in arr):
+            raise ValueError(f"{name} contains missing labels (None, NaN or infinity)")
+        if len({isinstance(v, str) for v in arr}) > 1:
+            raise TypeError(f"{name} mixes strings and numbers as labels")
+    elif arr.dtype.kind not in "iubUS":
+        raise TypeError(f"{name} must hold numbers or strings, got dtype {arr.dtype}")
+    return arr
+
+
+def check_same_length(**arrays: object) -> None:
+    """Check that the arrays have the same number of rows
+    (``sklearn.utils.validation.check_consistent_length``), naming them in the error.
+
+    Used throughout helpers.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ.
+    """
+    try:
+        check_consistent_length(*arrays.values())
+    except ValueError:
+        lengths = ", ".join(f"{k}: {len(v)}" for k, v in arrays.items())  # type: ignore[arg-type]
+        raise ValueError(f"{' and '.join(arrays)} must have the same length, got "
+                         f"{lengths}") from None
+
+
+def check_target(y: object, n: int, *, numeric: bool) -> np.ndarray:
+    """Check a target vector for ``n`` rows: regression targets (``numeric``) or labels.
+
+    Used throughout helpers (trees, boosting, ensembles, stacking). Targets go through
+    :func:`check_vector`, labels through :func:`check_labels`; the length is checked
+    against ``n``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Class labels or regression targets.
+    n : int
+        The number of rows of the matching feature matrix.
+    numeric : bool
+        Whether ``y`` must be numeric (regression); it is then returned as float64.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is None, or not numeric when ``numeric``.
+    ValueError
+        If ``y`` is not 1-D, does not have ``n`` entries, or holds NaN, infinity or
+        (for labels) None.
+    """
+    arr = np.asarray(y) if y is not None else None
+    if arr is not None and arr.ndim == 2 and arr.shape[1] == 1:
+        raise ValueError(f"y must be 1-D, got shape {arr.shape}; pass y.ravel()")
+    arr = check_vector(y, "y") if numeric else check_labels(y, "y")
+    if len(arr) != n:
+        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(arr)}")
+    return arr
+
+
+# ------------------------------------------------------------------ what scikit-learn lacks
 
 
 def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.Tensor:
-    """Check that ``value`` is a non-empty floating-point tensor without NaN.
+    """Check that ``value`` is a non-empty floating-point tensor without NaN or infinity.
 
     Used throughout helpers (attention, normalization).
 
@@ -253,7 +478,7 @@ def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.
     TypeError
         If ``value`` is not a floating-point ``torch.Tensor``.
     ValueError
-        If ``value`` has fewer than ``min_ndim`` axes, no elements, or a NaN.
+        If ``value`` has fewer than ``min_ndim`` axes, no elements, NaN or infinity.
     """
     import torch
 
@@ -266,8 +491,8 @@ def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.
                          f"{tuple(value.shape)}")
     if value.numel() == 0:
         raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
-    if torch.isnan(value).any():
-        raise ValueError(f"{name} contains NaN")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{name} contains NaN or infinity")
     return value
 
 
@@ -275,18 +500,6 @@ def check_frame(name: str, value: object) -> pd.DataFrame:
     """Check that ``value`` is a pandas DataFrame.
 
     Used throughout helpers (cleaning, integration, housing).
-
-    Parameters
-    ----------
-    name : str
-        The argument's name, for the error message.
-    value : object
-        The value to check.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``value`` itself.
 
     Raises
     ------
@@ -298,91 +511,6 @@ def check_frame(name: str, value: object) -> pd.DataFrame:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame, got {type(value).__name__}")
     return value
-
-
-def check_matrix(X: object, name: str = "X") -> np.ndarray:
-    """Check a feature matrix: numeric, 2-D, at least one row and column, all finite.
-
-    Used throughout helpers (trees, boosting, ensembles, stacking).
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        The value to check.
-    name : str, default "X"
-        The argument's name, for the error message.
-
-    Returns
-    -------
-    numpy.ndarray of float64, shape (n_samples, n_features)
-        ``X`` as an array.
-
-    Raises
-    ------
-    TypeError
-        If ``X`` cannot be converted to floats (for example, it holds strings).
-    ValueError
-        If ``X`` is not 2-D, is empty, or holds NaN or infinity.
-    """
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be numeric (encode categorical columns first): "
-                        f"{err}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity; impute or drop those values first")
-    return arr
-
-
-def check_target(y: object, n: int, *, numeric: bool) -> np.ndarray:
-    """Check a target vector: 1-D, ``n`` entries, no NaN, infinity or missing labels.
-
-    Used throughout helpers (trees, boosting, ensembles, stacking).
-
-    Parameters
-    ----------
-    y : array-like of shape (n,)
-        The value to check: class labels or regression targets.
-    n : int
-        The number of rows of the matching feature matrix.
-    numeric : bool
-        Whether ``y`` must be numeric (regression); it is then returned as float64.
-
-    Returns
-    -------
-    numpy.ndarray of shape (n,)
-        ``y`` as an array (float64 when ``numeric``, else its own dtype).
-
-    Raises
-    ------
-    TypeError
-        If ``numeric`` and ``y`` cannot be converted to floats.
-    ValueError
-        If ``y`` is not 1-D, does not have ``n`` entries, or holds NaN, infinity,
-        or (for labels) None.
-    """
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        raise ValueError(f"y must be 1-D, got shape {arr.shape}; pass y.ravel()")
-    if arr.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {arr.shape}")
-    if len(arr) != n:
-        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(arr)}")
-    if numeric:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"y must be numeric: {err}") from None
-    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-        raise ValueError("y contains NaN or infinity")
-    if arr.dtype.kind == "O" and any(v is None or (isinstance(v, float) and math.isnan(v))
-                                     for v in arr):
-        raise ValueError("y contains missing labels (None or NaN)")
-    return arr
 
 
 def check_splits(splits: Iterable, n: int, *,
@@ -430,3 +558,4 @@ def check_splits(splits: Iterable, n: int, *,
     if not checked:
         raise ValueError(f"{name} is empty: give at least one (train, validation) pair")
     return checked
+

@@ -36,8 +36,9 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
-from helpers.checks import check_frame
+from helpers.checks import boundary, check_frame, check_int
 from helpers.housing import HOUSE_TYPES, LISTING_COLUMNS, SQFT_PER_ACRE
 
 __all__ = [
@@ -157,9 +158,9 @@ def _is_number(value: object) -> bool:
 
 
 def _check_strict(strict: object) -> bool:
-    if not isinstance(strict, bool):
+    if not isinstance(strict, bool | np.bool_):
         raise TypeError(f"strict must be True or False, got {type(strict).__name__}")
-    return strict
+    return bool(strict)
 
 
 def _raise_unparsed(what: str, series: pd.Series, bad: np.ndarray, hint: str) -> None:
@@ -235,6 +236,8 @@ def parse_currency(values: object, strict: bool = False) -> pd.Series:
             continue
         if _is_number(value):
             out[i] = float(value)
+            bad[i] = not math.isfinite(out[i])  # an infinite amount is not an amount
+            out[i] = out[i] if not bad[i] else np.nan
             continue
         match = _CURRENCY_RE.match(value)
         if match is None or (match["sign"] and match["sign2"]):
@@ -276,6 +279,9 @@ def parse_area(values: object, strict: bool = False, default_unit: str | None = 
     """
     series = _as_series(values)
     strict = _check_strict(strict)
+    if default_unit is not None and not isinstance(default_unit, str):
+        raise TypeError(f"default_unit must be a unit name such as 'sqft' or None, got "
+                        f"{type(default_unit).__name__}")
     if default_unit is not None and default_unit.lower() not in _AREA_UNITS:
         raise ValueError(f"unknown default_unit {default_unit!r}; expected one of "
                          f"{sorted(_AREA_UNITS)}")
@@ -285,13 +291,17 @@ def parse_area(values: object, strict: bool = False, default_unit: str | None = 
     for i, value in enumerate(series.to_numpy(dtype=object)):
         if _is_missing(value):
             continue
-        match = _AREA_RE.match(str(value) if _is_number(value) else value)
-        unit = None if match is None else (match["unit"].lower() or default_unit)
+        if _is_number(value):  # a bare number, in default_unit
+            number, unit = float(value), default_unit
+        else:
+            match = _AREA_RE.match(value)
+            number = None if match is None else float(match["num"].replace(",", ""))
+            unit = None if match is None else (match["unit"].lower() or default_unit)
         factor = _AREA_UNITS.get(unit.lower()) if unit is not None else None
-        if factor is None:
+        if factor is None or not math.isfinite(number):
             bad[i] = True
             continue
-        out[i] = float(match["num"].replace(",", "")) * factor
+        out[i] = number * factor
     if strict and bad.any():
         _raise_unparsed("areas", series, bad,
                         "expected a number and a unit, e.g. '1,480 sqft' or '0.37 Acres'")
@@ -305,7 +315,8 @@ def parse_dates(values: object, formats: Sequence[str] = DATE_FORMATS, strict: b
     Each format is a :func:`datetime.strptime` pattern applied to the whole string
     (surrounding spaces ignored). A string that fits several formats takes the
     first; order ``formats`` from the most to the least common. Dates and
-    timestamps pass through. Used in lectures 2.1 and 2.2.
+    timestamps pass through; time-zone-aware ones are refused (convert them first:
+    the result has no time zone). Used in lectures 2.1 and 2.2.
 
     Parameters
     ----------
@@ -337,6 +348,11 @@ def parse_dates(values: object, formats: Sequence[str] = DATE_FORMATS, strict: b
     _check_str_or_missing(series, "values", lambda v: isinstance(v, datetime | date))
     raw = series.to_numpy(dtype=object)
     is_date = np.array([isinstance(v, datetime | date) for v in raw], dtype=bool)
+    aware = [v for v in raw[is_date] if isinstance(v, datetime) and v.tzinfo is not None]
+    if aware:
+        raise ValueError(f"values holds {len(aware)} time-zone-aware timestamps (e.g. "
+                         f"{aware[0]!s}); convert them first, e.g. with "
+                         "Series.dt.tz_convert(None) for UTC")
     text = pd.Series([v.strip() if isinstance(v, str) else None for v in raw], dtype=object)
     out = pd.Series(pd.NaT, index=range(len(series)), dtype="datetime64[us]")
     if is_date.any():
@@ -786,8 +802,7 @@ def category_mapping(values: object, known: Sequence[str] | None = None,
         unmatched), ``method`` and ``distance`` (edits between folded forms).
     """
     series = _as_series(values)
-    if isinstance(max_distance, bool) or not isinstance(max_distance, int) or max_distance < 0:
-        raise ValueError(f"max_distance must be an int >= 0, got {max_distance!r}")
+    max_distance = check_int("max_distance", max_distance, low=0)
     present = series[series.notna()].astype(str)
     counts = present.value_counts(sort=False)
     if known is None:
@@ -954,6 +969,8 @@ def parse_listings(listings: pd.DataFrame, strict: bool = False) -> pd.DataFrame
     return out
 
 
+@boundary(drop_duplicates=["boolean"], repair_city=["boolean"], normalize_types=["boolean"],
+          price_ratio=[Interval(Real, 1, None, closed="neither")])
 def clean_listings(listings: pd.DataFrame, ranges: Mapping[str, tuple] | None = None,
                    drop_duplicates: bool = True, repair_city: bool = True,
                    normalize_types: bool = True, price_ratio: float = 3.0) -> pd.DataFrame:
@@ -978,14 +995,6 @@ def clean_listings(listings: pd.DataFrame, ranges: Mapping[str, tuple] | None = 
     pandas.DataFrame
         The parsed, cleaned table with a fresh 0..n-1 index.
     """
-    if ranges is None:
-        ranges = DEFAULT_RANGES
-    for name, flag in (("drop_duplicates", drop_duplicates), ("repair_city", repair_city),
-                       ("normalize_types", normalize_types)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False")
-    if not _is_number(price_ratio) or not price_ratio > 1:
-        raise ValueError(f"price_ratio must be a number > 1, got {price_ratio!r}")
     data = parse_listings(listings)
     if drop_duplicates:
         data = data[~unique_violations(data, "Address", keep="first")]
@@ -996,9 +1005,8 @@ def clean_listings(listings: pd.DataFrame, ranges: Mapping[str, tuple] | None = 
             data[c] = normalize_categories(data[c])
     if repair_city:
         data["City"] = fd_repair(data, "Zip", "City")
-    for column, bounds in ranges.items():
+    for column, (low, high) in (DEFAULT_RANGES if ranges is None else ranges).items():
         _columns(data, column, "ranges")
-        low, high = bounds
         bad = range_violations(data[column], low, high)
         data.loc[bad, column] = np.nan
     ratio = data["Sold Price"] / data["Listed Price"]

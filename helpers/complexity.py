@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn import metrics
 
-from helpers.checks import check_splits
+from helpers.checks import boundary, check_labels, check_splits, check_vector
 
 __all__ = [
     "ComplexityCurve",
@@ -36,22 +37,27 @@ __all__ = [
 Loss = Callable[[np.ndarray, np.ndarray], float]
 
 
+def _vector(name: str, values: object) -> np.ndarray:
+    return check_vector(values, name)
+
+
+@boundary(y_true=_vector, y_pred=_vector, same_length=("y_true", "y_pred"))
 def mean_squared_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean of ``(y_true - y_pred)^2``; the default loss of the sweeps. Used in lecture 4.2."""
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} "
-                         f"and {y_pred.shape}")
-    return float(np.mean((y_true - y_pred) ** 2))
+    """Mean of ``(y_true - y_pred)^2``; the default loss of the sweeps. Used in lecture 4.2.
+
+    ``sklearn.metrics.mean_squared_error`` on finite 1-D arrays of the same length.
+    """
+    return float(metrics.mean_squared_error(y_true, y_pred))
 
 
 def zero_one_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Fraction of wrong labels, ``1 - accuracy``, for classifiers. Used in lecture 4.2."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} "
-                         f"and {y_pred.shape}")
-    return float(np.mean(y_true != y_pred))
+    """Fraction of wrong labels, ``1 - accuracy``, for classifiers. Used in lecture 4.2.
+
+    ``sklearn.metrics.zero_one_loss`` on labels checked by
+    :func:`helpers.checks.check_labels`.
+    """
+    return float(metrics.zero_one_loss(check_labels(y_true, "y_true"),
+                                       check_labels(y_pred, "y_pred")))
 
 
 # --------------------------------------------------------------------------- validation

@@ -53,10 +53,24 @@ def show_source(obj: Callable | type | object, *, docstring: bool = True) -> Sou
             f"show_source needs a function, class or module defined in Python source, "
             f"got {obj!r}"
         ) from err
-    source = textwrap.dedent(source).rstrip()
+    source = _collapse_boundary(textwrap.dedent(source).rstrip())
     if not docstring:
         source = _strip_docstring(obj, source)
     return SourceView(source)
+
+
+def _collapse_boundary(source: str) -> str:
+    """Show an ``@boundary(...)`` decorator (argument validation, see
+    :func:`helpers.checks.boundary`) as one line: the body below it is the algorithm."""
+    if not source.startswith("@boundary("):
+        return source
+    depth = 0
+    for close, char in enumerate(source):  # noqa: B007 -- the position is used below
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char == ")":
+            break
+    rest = source[close + 1:].lstrip("\n")
+    return "@boundary(...)  # checks the arguments first; see helpers.checks\n" + rest
 
 
 def _strip_docstring(obj: object, source: str) -> str:

@@ -96,7 +96,9 @@ def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     """
     n = check_int("n", n, low=1)
     indices = np.asarray(indices)
-    if indices.ndim != 1 or not (indices.size == 0 or np.issubdtype(indices.dtype, np.integer)):
+    if indices.size == 0:  # nothing drawn: every row is out of bag
+        indices = indices.astype(np.int64)
+    if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
         raise ValueError("indices must be a 1-D array of integers")
     if indices.size and (indices.min() < 0 or indices.max() >= n):
         raise ValueError(f"indices must lie in [0, {n})")

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_int, check_vector
 from helpers.transforms import import_transformers, minilm_model_dir
 
 __all__ = [
@@ -60,33 +60,18 @@ UNKNOWN = "<unknown>"
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    return check_int(name, value, low=minimum)
 
 
 def _check_vector(name: str, x: object) -> np.ndarray:
-    if isinstance(x, str) or x is None:
-        raise TypeError(f"{name} must be a 1-D array of numbers, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a 1-D array of numbers: {err}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; impute missing values (or give them their own "
-                         "bin) before binning")
-    return arr
+    """Finite numbers (NaN: impute missing values, or give them their own bin, first)."""
+    return check_vector(x, name)
 
 
 def _as_series(name: str, values: object) -> pd.Series:
     if isinstance(values, pd.Series):
-        return values
+        # a category column behaves as its values (concatenation, comparison, mapping)
+        return values.astype(object) if isinstance(values.dtype, pd.CategoricalDtype) else values
     if isinstance(values, str) or not hasattr(values, "__len__"):
         raise TypeError(f"{name} must be a sequence of values, got {type(values).__name__}")
     return pd.Series(list(values))

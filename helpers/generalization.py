@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.checks import check_positive_int, check_real, check_rng
+from helpers.checks import check_positive_int, check_real, check_rng, check_vector
 
 __all__ = [
     "StepDistribution",
@@ -64,14 +64,7 @@ _CHUNK_CELLS = 2_000_000
 
 
 def _check_thresholds(thresholds: object) -> np.ndarray:
-    t = np.asarray(thresholds, dtype=float)
-    if t.ndim != 1:
-        raise ValueError(f"thresholds must be 1-D, got shape {t.shape}")
-    if len(t) == 0:
-        raise ValueError("thresholds is empty: the hypothesis class needs at least one member")
-    if not np.isfinite(t).all():
-        raise ValueError("thresholds must be finite (no NaN or inf)")
-    return t
+    return check_vector(thresholds, "thresholds")  # the hypothesis class: >= 1 member
 
 
 def _check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
 
-from helpers.checks import check_int, check_positive_int
+from helpers.checks import boundary, check_int, check_labels, check_positive_int
 
 __all__ = [
     "ABSTAIN",
@@ -83,13 +83,9 @@ def _as_features(X: object, name: str, allow_empty: bool = False):
 
 
 def _as_labels(y: object, name: str, n_rows: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {y.shape}")
+    y = check_labels(y, name) if n_rows else np.asarray(y)
     if len(y) != n_rows:
         raise ValueError(f"{name} has {len(y)} labels for {n_rows} examples")
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"{name} contains NaN; every label must be a class")
     return y
 
 
@@ -330,8 +326,7 @@ def vote_entropy(votes: object) -> np.ndarray:
         raise ValueError(f"votes must be 2-D (members x examples), got shape {v.shape}")
     if v.shape[0] == 0 or v.shape[1] == 0:
         raise ValueError(f"votes is empty (shape {v.shape})")
-    if v.dtype.kind == "f" and np.isnan(v).any():
-        raise ValueError("votes contains NaN")
+    check_labels(v.ravel(), "votes")
     _, codes = np.unique(v, return_inverse=True)
     codes = codes.reshape(v.shape)
     n_members, n_examples = v.shape
@@ -391,6 +386,43 @@ def _committee_votes(committee, X_train, y_train, X_candidates, rng, bootstrap):
     return np.vstack(votes)
 
 
+def _active_learning_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`active_learning` (in place)."""
+    strategy, committee = args["strategy"], args["committee"]
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    _check_classifier(args["estimator"], proba=strategy in UNCERTAINTY_METHODS)
+    if strategy == "qbc":
+        if committee is None or len(committee) < 2:
+            raise ValueError("strategy 'qbc' needs a committee of at least 2 classifiers")
+        for i, member in enumerate(committee):
+            _check_classifier(member, f"committee[{i}]", proba=False)
+    for part in ("pool", "test"):
+        X = args[f"X_{part}"] = _as_features(args[f"X_{part}"], f"X_{part}")
+        args[f"y_{part}"] = _as_labels(args[f"y_{part}"], f"y_{part}", X.shape[0])
+    _check_same_width((args["X_pool"], "X_pool"), (args["X_test"], "X_test"))
+    batch_size = args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
+    n_rounds = args["n_rounds"] = check_int("n_rounds", args["n_rounds"], low=0)
+    args["rng"] = np.random.default_rng(args["rng"])
+    n_pool, initial = args["X_pool"].shape[0], args["initial"]
+    if isinstance(initial, Integral) and not isinstance(initial, bool):
+        initial = args["initial"] = check_positive_int("initial", initial)
+        if initial > n_pool:
+            raise ValueError(f"initial={initial} exceeds the pool size {n_pool}")
+        size = initial
+    else:
+        labeled = args["initial"] = np.asarray(initial, dtype=int)
+        if labeled.ndim != 1 or labeled.size == 0:
+            raise ValueError("initial indices must be a non-empty 1-D sequence")
+        if labeled.min() < 0 or labeled.max() >= n_pool or np.unique(labeled).size != labeled.size:
+            raise ValueError("initial indices must be distinct indices into the pool")
+        size = labeled.size
+    if size + n_rounds * batch_size > n_pool:
+        raise ValueError(f"the pool has {n_pool} examples, fewer than the "
+                         f"{size} + {n_rounds} x {batch_size} labels requested")
+
+
+@boundary(check=_active_learning_args)
 def active_learning(
     estimator: object,
     X_pool: object,
@@ -450,39 +482,9 @@ def active_learning(
     ActiveLearningResult
         The learning curve (``n_labeled``, ``accuracy``) and the query order.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    _check_classifier(estimator, proba=strategy in UNCERTAINTY_METHODS)
-    if strategy == "qbc":
-        if committee is None or len(committee) < 2:
-            raise ValueError("strategy 'qbc' needs a committee of at least 2 classifiers")
-        for i, member in enumerate(committee):
-            _check_classifier(member, f"committee[{i}]", proba=False)
-    X_pool = _as_features(X_pool, "X_pool")
-    y_pool = _as_labels(y_pool, "y_pool", X_pool.shape[0])
-    X_test = _as_features(X_test, "X_test")
-    y_test = _as_labels(y_test, "y_test", X_test.shape[0])
-    _check_same_width((X_pool, "X_pool"), (X_test, "X_test"))
-    batch_size = check_positive_int("batch_size", batch_size)
-    n_rounds = check_int("n_rounds", n_rounds, low=0)
-    rng = np.random.default_rng(rng)
     n_pool = X_pool.shape[0]
-
-    if isinstance(initial, Integral) and not isinstance(initial, bool):
-        initial = check_positive_int("initial", initial)
-        if initial > n_pool:
-            raise ValueError(f"initial={initial} exceeds the pool size {n_pool}")
-        labeled = rng.choice(n_pool, size=initial, replace=False)
-    else:
-        labeled = np.asarray(initial, dtype=int)
-        if labeled.ndim != 1 or labeled.size == 0:
-            raise ValueError("initial indices must be a non-empty 1-D sequence")
-        if labeled.min() < 0 or labeled.max() >= n_pool or np.unique(labeled).size != labeled.size:
-            raise ValueError("initial indices must be distinct indices into the pool")
-    if labeled.size + n_rounds * batch_size > n_pool:
-        raise ValueError(f"the pool has {n_pool} examples, fewer than the "
-                         f"{labeled.size} + {n_rounds} x {batch_size} labels requested")
-
+    labeled = (rng.choice(n_pool, size=initial, replace=False) if isinstance(initial, int)
+               else initial)                     # a random start, or the given indices
     is_labeled = np.zeros(n_pool, dtype=bool)
     is_labeled[labeled] = True
     order = list(labeled)

@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
+from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
+from sklearn.utils._param_validation import HasMethods, Interval
 
-from helpers.checks import check_int, check_matrix, check_real, check_rng
+from helpers.checks import boundary, check_int, check_matrix, check_real, check_rng
 
 __all__ = [
     "Corridor",
@@ -39,6 +41,7 @@ __all__ = [
     "greedy_policy",
     "kmeans",
     "kmeans_plus_plus",
+    "lloyd",
     "q_learning",
     "value_iteration",
 ]
@@ -47,10 +50,30 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _as_points(X: object, name: str = "X") -> np.ndarray:
+def _as_points(name: str, X: object) -> np.ndarray:
     """A finite float array of shape (n, d); a 1-D input is n points in 1 dimension."""
+    if X is None:
+        raise TypeError(f"{name} must be an array of points, got None")
     X = np.asarray(X)
     return check_matrix(X[:, None] if X.ndim == 1 else X, name)
+
+
+def _rng(name: str, rng: object) -> np.random.Generator:
+    return check_rng(rng, name)
+
+
+def _rng_or_none(name: str, rng: object) -> np.random.Generator | None:
+    return None if rng is None else check_rng(rng, name)
+
+
+COUNT = [Interval(Integral, 1, None, closed="left")]
+"""Constraint of a count argument (an int >= 1), for :func:`helpers.checks.boundary`."""
+
+
+def _k_at_most_n(args: dict) -> None:
+    if args["k"] > len(args["X"]):
+        raise ValueError(f"k = {args['k']} clusters need at least {args['k']} points, "
+                         f"got {len(args['X'])}")
 
 
 # --------------------------------------------------------------------------- k-means
@@ -79,11 +102,15 @@ class KMeansResult:
 
 
 def _squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """``(n, k)`` squared Euclidean distances, ``|x|^2 - 2 x.c + |c|^2`` (clipped at 0)."""
-    d2 = (X ** 2).sum(1)[:, None] - 2 * X @ C.T + (C ** 2).sum(1)[None, :]
-    return np.maximum(d2, 0.0)
+    """``(n, k)`` squared Euclidean distances ``|x - c|^2``, from the differences.
+
+    ``scipy.spatial.distance.cdist`` subtracts first; the expansion
+    ``|x|^2 - 2 x.c + |c|^2`` would cancel catastrophically far from the origin.
+    """
+    return cdist(X, C, "sqeuclidean")
 
 
+@boundary(X=_as_points, k=COUNT, rng=_rng, check=_k_at_most_n)
 def kmeans_plus_plus(X: object, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ starting centres: each next centre is a data point drawn with
     probability proportional to its squared distance to the nearest centre so far.
@@ -105,11 +132,6 @@ def kmeans_plus_plus(X: object, k: int, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray
         ``(k, d)`` centres, rows of ``X``.
     """
-    X = _as_points(X)
-    k = check_int("k", k, low=1)
-    if k > len(X):
-        raise ValueError(f"k = {k} clusters need at least {k} points, got {len(X)}")
-    rng = check_rng(rng)
     centers = [X[rng.integers(len(X))]]
     closest = _squared_distances(X, centers[0][None, :])[:, 0]
     for _ in range(1, k):
@@ -123,7 +145,26 @@ def kmeans_plus_plus(X: object, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(centers)
 
 
-def _lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int) -> KMeansResult:
+def lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int) -> KMeansResult:
+    """Lloyd's algorithm from the starting ``centers``: assign, move, until stable.
+
+    The inner loop of :func:`kmeans` (which checks the arguments and restarts it from
+    k-means++ starts); an empty cluster restarts at the point worst served by its
+    centre. Used in lecture 3.1.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        ``(n, d)`` finite points.
+    centers : numpy.ndarray
+        ``(k, d)`` starting centres (copied, not modified).
+    max_iter : int
+        Maximum number of iterations.
+
+    Returns
+    -------
+    KMeansResult
+    """
     centers = centers.copy()
     labels = None
     for it in range(1, max_iter + 1):
@@ -144,6 +185,20 @@ def _lloyd(X: np.ndarray, centers: np.ndarray, max_iter: int) -> KMeansResult:
     return KMeansResult(centers, labels, float(d2.min(axis=1).sum()), max_iter)
 
 
+def _kmeans_args(args: dict) -> None:
+    _k_at_most_n(args)
+    init, shape = args["init"], (args["k"], args["X"].shape[1])
+    if init is not None:
+        args["init"] = init = _as_points("init", init)
+        if init.shape != shape:
+            raise ValueError(f"init must have shape {shape}, got {init.shape}")
+    elif args["rng"] is None:
+        raise TypeError("rng must be a numpy.random.Generator or an int seed when init "
+                        "is not given")
+
+
+@boundary(X=_as_points, k=COUNT, rng=_rng_or_none, n_init=COUNT, max_iter=COUNT,
+          check=_kmeans_args)
 def kmeans(X: object, k: int, rng: np.random.Generator | None = None, *, n_init: int = 10,
            max_iter: int = 300, init: object | None = None) -> KMeansResult:
     """Cluster ``X`` into ``k`` groups with Lloyd's algorithm (k-means).
@@ -175,19 +230,9 @@ def kmeans(X: object, k: int, rng: np.random.Generator | None = None, *, n_init:
     KMeansResult
         Centres, labels, inertia and number of iterations of the best run.
     """
-    X = _as_points(X)
-    k = check_int("k", k, low=1)
-    n_init = check_int("n_init", n_init, low=1)
-    max_iter = check_int("max_iter", max_iter, low=1)
-    if k > len(X):
-        raise ValueError(f"k = {k} clusters need at least {k} points, got {len(X)}")
     if init is not None:
-        init = _as_points(init, "init")
-        if init.shape != (k, X.shape[1]):
-            raise ValueError(f"init must have shape {(k, X.shape[1])}, got {init.shape}")
-        return _lloyd(X, init, max_iter)
-    rng = check_rng(rng)
-    runs = [_lloyd(X, kmeans_plus_plus(X, k, rng), max_iter) for _ in range(n_init)]
+        return lloyd(X, init, max_iter)
+    runs = [lloyd(X, kmeans_plus_plus(X, k, rng), max_iter) for _ in range(n_init)]
     return min(runs, key=lambda r: r.inertia)
 
 
@@ -222,13 +267,15 @@ class GaussianKDE:
 
     def log_density(self, points: object) -> np.ndarray:
         """``log p(x)`` at each of ``(m, d)`` points (1-D input: ``m`` points when ``d = 1``)."""
-        points = _as_points(points, "points")
+        points = _as_points("points", points)
         if points.shape[1] != self.dim:
             raise ValueError(f"points have {points.shape[1]} dimensions, the density {self.dim}")
         chol = np.linalg.cholesky(self.bandwidth)
-        # whiten: z = L^{-1} (x - x_i), so that the kernel is a standard normal in z
-        z_points = np.linalg.solve(chol, points.T).T
-        z_data = np.linalg.solve(chol, self.data.T).T
+        # centre on the data's mean (no cancellation far from the origin), then whiten:
+        # z = L^{-1} (x - x_i), so that the kernel is a standard normal in z
+        centre = self.data.mean(axis=0)
+        z_points = np.linalg.solve(chol, (points - centre).T).T
+        z_data = np.linalg.solve(chol, (self.data - centre).T).T
         d2 = _squared_distances(z_points, z_data)
         log_norm = (-0.5 * self.dim * math.log(2 * math.pi)
                     - np.log(np.diag(chol)).sum() - math.log(len(self.data)))
@@ -248,6 +295,21 @@ class GaussianKDE:
         return self.data[picks] + noise
 
 
+def _bandwidth(name: str, bandwidth: object) -> str | float:
+    if isinstance(bandwidth, str):
+        if bandwidth not in ("scott", "silverman"):
+            raise ValueError(f"{name} must be 'scott', 'silverman' or a number, got "
+                             f"{bandwidth!r}")
+        return bandwidth
+    return check_real(name, bandwidth, low=0.0, low_inclusive=False)
+
+
+def _two_points(args: dict) -> None:
+    if len(args["X"]) < 2:
+        raise ValueError("a density estimate needs at least 2 points")
+
+
+@boundary(X=_as_points, bandwidth=_bandwidth, check=_two_points)
 def fit_kde(X: object, bandwidth: str | float = "scott") -> GaussianKDE:
     """Fit a Gaussian kernel density estimate to ``X``.
 
@@ -271,19 +333,9 @@ def fit_kde(X: object, bandwidth: str | float = "scott") -> GaussianKDE:
     GaussianKDE
         The fitted density, with ``log_density``, ``density`` and ``sample``.
     """
-    X = _as_points(X)
     n, d = X.shape
-    if n < 2:
-        raise ValueError("a density estimate needs at least 2 points")
-    if isinstance(bandwidth, str):
-        rules = {"scott": n ** (-1 / (d + 4)),
-                 "silverman": (n * (d + 2) / 4) ** (-1 / (d + 4))}
-        if bandwidth not in rules:
-            raise ValueError(f"bandwidth must be 'scott', 'silverman' or a number, got "
-                             f"{bandwidth!r}")
-        factor = rules[bandwidth]
-    else:
-        factor = check_real("bandwidth", bandwidth, low=0.0, low_inclusive=False)
+    rules = {"scott": n ** (-1 / (d + 4)), "silverman": (n * (d + 2) / 4) ** (-1 / (d + 4))}
+    factor = rules.get(bandwidth, bandwidth)   # a rule's name, or the factor itself
     cov = np.atleast_2d(np.cov(X, rowvar=False))
     if np.linalg.matrix_rank(cov) < d:
         raise ValueError("the covariance of X is singular (a constant or collinear column); "
@@ -379,6 +431,23 @@ def _argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> int:
     return int(best[0] if len(best) == 1 else rng.choice(best))
 
 
+def _per_episode(args: dict) -> None:
+    """``epsilon`` as one exploration probability per episode."""
+    epsilon, n = args["epsilon"], args["num_episodes"]
+    if isinstance(epsilon, Real) and not isinstance(epsilon, bool):
+        epsilon = [check_real("epsilon", epsilon, low=0.0, high=1.0)] * n
+    epsilon = np.asarray(epsilon, dtype=float)
+    if epsilon.shape != (n,):
+        raise ValueError(f"epsilon must be a number or one value per episode ({n}), got "
+                         f"shape {epsilon.shape}")
+    if not ((epsilon >= 0) & (epsilon <= 1)).all():
+        raise ValueError("every epsilon must lie in [0, 1]")
+    args["epsilon"] = epsilon
+
+
+@boundary(env=[HasMethods(["step"])], rng=_rng, num_episodes=COUNT,
+          alpha=[Interval(Real, 0, 1, closed="right")],
+          gamma=[Interval(Real, 0, 1, closed="both")], max_steps=COUNT, check=_per_episode)
 def q_learning(env: Corridor, rng: np.random.Generator, *, num_episodes: int,
                alpha: float = 0.1, gamma: float = 0.9,
                epsilon: float | Sequence[float] = 0.1, max_steps: int = 100) -> QLearningResult:
@@ -416,20 +485,6 @@ def q_learning(env: Corridor, rng: np.random.Generator, *, num_episodes: int,
     QLearningResult
         The action values and the reward and length of every episode.
     """
-    num_episodes = check_int("num_episodes", num_episodes, low=1)
-    rng = check_rng(rng)
-    alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
-    gamma = check_real("gamma", gamma, low=0.0, high=1.0)
-    if isinstance(epsilon, Real):
-        epsilons = np.full(num_episodes, check_real("epsilon", epsilon, low=0.0, high=1.0))
-    else:
-        epsilons = np.asarray(epsilon, dtype=float)
-        if epsilons.shape != (num_episodes,):
-            raise ValueError(f"epsilon must be a number or one value per episode "
-                             f"({num_episodes}), got shape {epsilons.shape}")
-        if not ((epsilons >= 0) & (epsilons <= 1)).all():
-            raise ValueError("every epsilon must lie in [0, 1]")
-    max_steps = check_int("max_steps", max_steps, low=1)
     q = np.zeros((env.num_states, env.num_actions))
     returns = np.zeros(num_episodes)
     steps = np.zeros(num_episodes, dtype=int)
@@ -437,7 +492,7 @@ def q_learning(env: Corridor, rng: np.random.Generator, *, num_episodes: int,
         state, total, t = env.start, 0.0, 0
         done = False
         while not done and t < max_steps:
-            if rng.random() < epsilons[episode]:
+            if rng.random() < epsilon[episode]:     # one epsilon per episode
                 action = int(rng.integers(env.num_actions))
             else:
                 action = _argmax_random_ties(q[state], rng)

@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from helpers.checks import check_labels, check_same_length
+
 __all__ = [
     "BinaryCounts",
     "PerClassReport",
@@ -44,22 +46,14 @@ __all__ = [
 
 
 def _as_1d(name: str, values: object) -> np.ndarray:
-    """Convert to a non-empty 1-D array or raise."""
+    """Labels as a non-empty 1-D array without NaN, infinity or None (one kind of label)."""
     if isinstance(values, str | bytes):
         raise TypeError(f"{name} must be an array of values, got a string")
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: a metric needs at least one example")
-    return arr
+    return check_labels(values, name)
 
 
 def _check_same_length(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
-    if len(a) != len(b):
-        raise ValueError(
-            f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}"
-        )
+    check_same_length(**{name_a: a, name_b: b})
 
 
 def _as_binary(name: str, values: object) -> np.ndarray:
@@ -83,7 +77,11 @@ def _as_binary(name: str, values: object) -> np.ndarray:
 
 
 def _as_scores(name: str, values: object) -> np.ndarray:
-    arr = _as_1d(name, values)
+    if values is None or isinstance(values, str | bytes):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}")
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -282,9 +280,8 @@ def per_class_precision_recall(
     y_pred = _as_1d("y_pred", y_pred)
     _check_same_length("y_true", y_true, "y_pred", y_pred)
     labels = np.union1d(y_true, y_pred) if labels is None else _as_1d("labels", labels)
-    cm = confusion_matrix(y_true, y_pred, labels=labels)
-    tp = np.diag(cm).astype(np.float64)
-    predicted = cm.sum(axis=0)               # column sums: predicted as c
+    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in labels], dtype=np.float64)
+    predicted = np.array([np.sum(y_pred == c) for c in labels])   # predicted as c
     support = np.array([np.sum(y_true == c) for c in labels], dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         prec = np.where(predicted > 0, tp / predicted, 0.0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.checks import check_int, check_real, check_rng
+
 REDUCTIONS = ("mean", "max")
 
 
@@ -192,16 +194,10 @@ def calibrate_threshold(
     """
     ref = _as_table(reference, "reference")
     held = _as_table(holdout, "holdout")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise ValueError(f"batch_size must be an int, got {batch_size!r}")
-    if not 1 <= batch_size <= held.shape[0]:
-        raise ValueError(f"batch_size must be between 1 and the {held.shape[0]} holdout "
-                         f"rows, got {batch_size}")
-    if isinstance(n_batches, bool) or not isinstance(n_batches, int | np.integer) \
-            or n_batches < 1:
-        raise ValueError(f"n_batches must be a positive int, got {n_batches!r}")
-    if not 0 < quantile <= 1:
-        raise ValueError(f"quantile must lie in (0, 1], got {quantile!r}")
+    batch_size = check_int("batch_size", batch_size, low=1, high=held.shape[0])
+    n_batches = check_int("n_batches", n_batches, low=1)
+    quantile = check_real("quantile", quantile, low=0.0, high=1.0, low_inclusive=False)
+    rng = check_rng(rng)
     scores = [
         drift_score(ref, held[rng.choice(held.shape[0], size=batch_size, replace=False)],
                     reduce=reduce)

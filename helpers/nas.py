@@ -34,13 +34,14 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from helpers.checks import check_int, check_positive_float
 from helpers.neural import conv_output_shape, conv_params, dense_params
 from helpers.tuning import Categorical, DataSplit, SearchSpace
 
@@ -80,20 +81,11 @@ CNN_KEYS = ("num_blocks", "channels", "kernel_size", "pool", "num_hiddens")
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    return check_int(name, value, low=minimum)
 
 
 def _check_positive_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
+    return check_positive_float(name, value)
 
 
 def _check_kernel(kernel_size: object) -> int:

@@ -34,11 +34,18 @@ with ``momentum = 0.1``, the *unbiased* batch variance going into ``moving_var``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 from torch import nn
 
-from helpers.checks import check_float_tensor, check_positive_float, check_positive_int, check_real
+from helpers.checks import (
+    check_float_tensor,
+    check_int,
+    check_positive_float,
+    check_positive_int,
+    check_real,
+)
 
 __all__ = [
     "BatchNorm",
@@ -62,8 +69,8 @@ def _check_vector(name: str, value: object, shape: tuple[int, ...]) -> torch.Ten
 
 
 def _normalized_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(normalized_shape, int) and not isinstance(normalized_shape, bool):
-        normalized_shape = (normalized_shape,)
+    if isinstance(normalized_shape, Integral) and not isinstance(normalized_shape, bool):
+        normalized_shape = (int(normalized_shape),)
     if not isinstance(normalized_shape, Sequence) or isinstance(normalized_shape, str):
         raise TypeError(f"normalized_shape must be an int or a sequence of ints, got "
                         f"{type(normalized_shape).__name__}")
@@ -97,8 +104,7 @@ def batch_norm_axes(ndim: int) -> tuple[int, ...]:
     >>> batch_norm_axes(4)
     (0, 2, 3)
     """
-    if isinstance(ndim, bool) or not isinstance(ndim, int):
-        raise TypeError(f"ndim must be an int, got {type(ndim).__name__}")
+    ndim = check_int("ndim", ndim)
     if ndim < 2:
         raise ValueError(f"batch norm needs a batch axis and a feature axis, got ndim={ndim}")
     return (0,) + tuple(range(2, ndim))

@@ -20,20 +20,22 @@ Used in lecture 1.3, where it scrapes the house-sales site of
 
 from __future__ import annotations
 
-import math
 import re
 import time
 import urllib.robotparser
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from numbers import Real
-from urllib.parse import urljoin, urlsplit
+from numbers import Integral
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import pandas as pd
 import requests
 from bs4 import BeautifulSoup
+from sklearn.utils._param_validation import Interval
 
+from helpers.checks import boundary, check_int, check_real
 from helpers.housing import LISTING_COLUMNS, listing_frame
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "ScrapeResult",
     "crawl_delay_from_robots",
     "extract_image_urls",
+    "next_page_url",
     "parse_detail_page",
     "parse_index_page",
     "parse_retry_after",
@@ -78,12 +81,7 @@ class DisallowedByRobots(ScrapeError):
 
 
 def _check_number(name: str, value: object, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {'positive' if positive else 'non-negative'}, "
-                         f"got {value!r}")
-    return float(value)
+    return check_real(name, value, low=0.0, low_inclusive=not positive)
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,7 @@ class RetryPolicy:
     retry_statuses: tuple[int, ...] = (429, 500, 502, 503, 504)
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) \
-                or self.max_retries < 0:
-            raise ValueError(f"max_retries must be a non-negative int, got {self.max_retries!r}")
+        check_int("max_retries", self.max_retries, low=0)
         _check_number("backoff_base", self.backoff_base)
         if _check_number("backoff_factor", self.backoff_factor) < 1:
             raise ValueError(f"backoff_factor must be >= 1, got {self.backoff_factor!r}")
@@ -127,8 +123,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         """Seconds to wait before the ``retry``-th retry (1-based)."""
-        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 1:
-            raise ValueError(f"retry must be a positive int, got {retry!r}")
+        retry = check_int("retry", retry, low=1)
         return min(self.backoff_max, self.backoff_base * self.backoff_factor ** (retry - 1))
 
     def schedule(self) -> list[float]:
@@ -441,15 +436,42 @@ class ScrapeResult:
     pages: int = 0
 
 
+def next_page_url(url: str) -> str:
+    """The index page after ``url``, by its ``page`` query parameter (none means page 1).
+
+    Lets :func:`scrape_listings` skip an index page that failed, whose ``rel="next"``
+    link it never saw, without ending the pagination. Used in lecture 1.3.
+    """
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    page = int(query.get("page", ["1"])[0])
+    query["page"] = [str(page + 1)]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+
+
+def _page_number(url: str) -> int:
+    return int(parse_qs(urlsplit(url).query).get("page", ["1"])[0])
+
+
+@boundary(session=[PoliteSession],
+          max_pages=[Interval(Integral, 1, None, closed="left"), None],
+          max_listings=[Interval(Integral, 1, None, closed="left"), None],
+          retry_rounds=[Interval(Integral, 0, None, closed="left")])
 def scrape_listings(session: PoliteSession, start: str = "/homes/sold/", *,
                     max_pages: int | None = None, max_listings: int | None = None,
-                    columns: Sequence[str] = LISTING_COLUMNS) -> ScrapeResult:
+                    columns: Sequence[str] = LISTING_COLUMNS,
+                    retry_rounds: int = 2) -> ScrapeResult:
     """Scrape a listing site: follow the pagination, parse every detail page once.
 
-    A listing whose page cannot be fetched (retries used up, permanent error) is
-    recorded in ``failures`` and the scrape goes on; robots-disallowed URLs are
-    recorded in ``skipped``; a detail page seen before (same URL or same Id) is not
-    scraped again, so no listing is duplicated. Used in lecture 1.3.
+    A page whose retries are used up is set aside and fetched again in a later
+    round (``retry_rounds`` of them, each with the session's full retry budget); an
+    index page that fails does not end the pagination: the scrape goes on with the
+    next page (:func:`next_page_url`; one page is skipped at a time), and an index
+    page that does not exist (HTTP 404) ends it. Every page still failing at the end
+    is in ``failures`` with its URL and reason, so a listing is either scraped or
+    accounted for; robots-disallowed URLs are in ``skipped``; a detail page seen
+    before (same URL or same Id) is not scraped again, so no listing is duplicated.
+    Listings come in site order. Used in lecture 1.3.
 
     Parameters
     ----------
@@ -461,63 +483,69 @@ def scrape_listings(session: PoliteSession, start: str = "/homes/sold/", *,
         Stop after this many index pages / listings.
     columns : sequence of str
         Columns of the result (fields parsed from the pages).
+    retry_rounds : int, default 2
+        Later rounds in which failed pages are fetched again (0: no second chance).
 
     Returns
     -------
     ScrapeResult
     """
-    if not isinstance(session, PoliteSession):
-        raise TypeError(f"session must be a PoliteSession, got {type(session).__name__}")
-    for name, value in (("max_pages", max_pages), ("max_listings", max_listings)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-            raise ValueError(f"{name} must be a positive int or None, got {value!r}")
-    records: list[dict[str, str]] = []
-    images: list[tuple[str, str]] = []
-    failures: list[tuple[str, str]] = []
+    records: dict[tuple[int, int], dict[str, str]] = {}   # (page, position) -> record
+    images: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    errors: dict[str, str] = {}                            # URL -> why it failed
     skipped: list[str] = []
-    seen_urls: set[str] = set()
     seen_ids: set[str] = set()
-    visited_pages: set[str] = set()
-    page_url: str | None = urljoin(session.base_url, start)
+    first = urljoin(session.base_url, start)
+    todo = deque([(first, (_page_number(first), -1))])   # position -1: an index page
+    queued, guessed = {first}, set()   # guessed: index pages no link led to (yet)
     pages = 0
-    while page_url is not None and page_url not in visited_pages:
-        if (max_pages is not None and pages >= max_pages) or \
-                (max_listings is not None and len(records) >= max_listings):
-            break
-        visited_pages.add(page_url)
-        try:
-            index_html = session.get(page_url).text
-        except DisallowedByRobots:
-            skipped.append(page_url)
-            break
-        except ScrapeError as err:
-            failures.append((page_url, str(err)))
-            break
-        pages += 1
-        detail_urls, page_url = parse_index_page(index_html, page_url)
-        for url in detail_urls:
-            if url in seen_urls:
+    for _ in range(retry_rounds + 1):
+        later = []
+        while todo:
+            url, key = todo.popleft()
+            index = key[1] == -1
+            if (index and max_pages is not None and pages >= max_pages) or \
+                    (max_listings is not None and len(records) >= max_listings):
                 continue
-            if max_listings is not None and len(records) >= max_listings:
-                break
-            seen_urls.add(url)
             try:
                 html = session.get(url).text
             except DisallowedByRobots:
                 skipped.append(url)
                 continue
             except ScrapeError as err:
-                failures.append((url, str(err)))
+                if index and "HTTP 404" in err.reason:      # past the last page
+                    continue
+                errors[url] = str(err)
+                later.append((url, key))                   # try again next round
+                following = next_page_url(url)
+                if index and url not in guessed and following not in queued:
+                    guessed.add(following)                 # skip it, keep paginating
+                    queued.add(following)
+                    todo.append((following, (_page_number(following), -1)))
+                continue
+            errors.pop(url, None)
+            if index:
+                pages += 1
+                links, following = parse_index_page(html, url)
+                for position, link in enumerate(links):
+                    if link not in queued:
+                        queued.add(link)
+                        todo.append((link, (key[0], position)))
+                if following is not None and following not in queued:
+                    queued.add(following)
+                    todo.append((following, (_page_number(following), -1)))
                 continue
             record = parse_detail_page(html)
             if record["Id"] in seen_ids:
                 continue
             seen_ids.add(record["Id"])
-            records.append({c: v for c, v in record.items() if c in columns})
-            images += [(record["Id"], u) for u in extract_image_urls(html, url)]
+            records[key] = {c: v for c, v in record.items() if c in columns}
+            images[key] = [(record["Id"], u) for u in extract_image_urls(html, url)]
+        todo.extend(later)
+    order = sorted(records)
     return ScrapeResult(
-        listings=listing_frame(records, columns),
-        images=pd.DataFrame(images, columns=["Id", "url"]).astype("str"),
-        failures=pd.DataFrame(failures, columns=["url", "error"]).astype("str"),
+        listings=listing_frame([records[k] for k in order], columns),
+        images=pd.DataFrame([i for k in order for i in images[k]],
+                            columns=["Id", "url"]).astype("str"),
+        failures=pd.DataFrame(list(errors.items()), columns=["url", "error"]).astype("str"),
         skipped=skipped, pages=pages)

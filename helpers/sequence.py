@@ -27,13 +27,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from types import ModuleType
 
 import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import check_positive_float, check_positive_int
+from helpers.checks import check_int, check_positive_float, check_positive_int
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -140,7 +141,8 @@ class Vocab:
         """Token of one id, or the list of tokens of a sequence of ids."""
         if isinstance(ids, torch.Tensor | np.ndarray):
             ids = ids.tolist()
-        if isinstance(ids, int):
+        if isinstance(ids, Integral) and not isinstance(ids, bool | np.bool_):
+            ids = int(ids)
             if not 0 <= ids < len(self):
                 raise ValueError(f"id {ids} is outside the vocabulary of size {len(self)}")
             return self.idx_to_token[ids]
@@ -230,8 +232,7 @@ def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: in
         ``(len(sequences),)`` number of real (non-pad) tokens of each row.
     """
     num_steps = check_positive_int("num_steps", num_steps)
-    if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
-        raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}")
+    pad_id = check_int("pad_id", pad_id, low=0)
     if isinstance(sequences, str | bytes) or len(sequences) == 0:
         raise ValueError("sequences must be a non-empty list of token-id sequences")
     padded = torch.full((len(sequences), num_steps), pad_id, dtype=torch.long)
@@ -352,11 +353,12 @@ class RNNScratch(nn.Module):
                 or rnn.batch_first or rnn.proj_size):
             raise ValueError("only a single-layer, unidirectional, tanh nn.RNN with "
                              "batch_first=False can be copied")
-        scratch = cls(rnn.input_size, rnn.hidden_size)
+        dtype = rnn.weight_ih_l0.dtype                  # float64 stays float64
+        scratch = cls(rnn.input_size, rnn.hidden_size).to(dtype=dtype)
         with torch.no_grad():
             scratch.W_xh.copy_(rnn.weight_ih_l0.T)     # torch stores (hidden, input)
             scratch.W_hh.copy_(rnn.weight_hh_l0.T)
-            bias = torch.zeros(rnn.hidden_size)
+            bias = torch.zeros(rnn.hidden_size, dtype=dtype)
             if rnn.bias:                                # torch has two biases that add up
                 bias = rnn.bias_ih_l0 + rnn.bias_hh_l0
             scratch.b_h.copy_(bias)

@@ -34,6 +34,7 @@ __all__ = [
     "STACK_METHODS",
     "StackingClassifier",
     "StackingRegressor",
+    "cross_fit",
     "out_of_fold_predictions",
 ]
 
@@ -106,10 +107,38 @@ def _fold_splits(X: np.ndarray, y: np.ndarray, n_splits: int, n_repeats: int,
             for state in states]
 
 
-def _cross_fit(estimators: list[tuple[str, object]], methods: list[str], X: np.ndarray,
+def cross_fit(estimators: list[tuple[str, object]], methods: list[str], X: np.ndarray,
                y: np.ndarray, n_splits: int, n_repeats: int, seed: int | None
                ) -> tuple[np.ndarray, list[list[object]]]:
-    """Out-of-fold outputs averaged over repeats, and every fold model of every estimator."""
+    """Out-of-fold outputs averaged over repeats, and every fold model of every estimator.
+
+    Cross-fitting, the heart of stacking: every level-1 model is fitted on all folds
+    but one and predicts the held-out fold, so the level-2 model learns from outputs
+    on data the level-1 models did not see. Used in lecture 5.4 (inputs are checked
+    by :func:`out_of_fold_predictions` and :class:`StackingRegressor`).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        Named unfitted scikit-learn estimators.
+    methods : list of str
+        The output method of each (``"predict"``, ``"predict_proba"``...).
+    X : numpy.ndarray
+        ``(n, d)`` features.
+    y : numpy.ndarray
+        ``(n,)`` targets.
+    n_splits, n_repeats : int
+        Folds, and repetitions with different shuffles (averaged).
+    seed : int or None
+        Seed of the shuffles; None: unshuffled folds.
+
+    Returns
+    -------
+    level1 : numpy.ndarray
+        ``(n, total output columns)`` out-of-fold outputs.
+    fold_models : list of list
+        The fitted fold models of every estimator.
+    """
     stratify = all(is_classifier(est) for _, est in estimators)
     repeats = _fold_splits(X, y, n_splits, n_repeats, seed, stratify)
     blocks, fold_models = [], []
@@ -171,7 +200,7 @@ def out_of_fold_predictions(estimators: object, X: object, y: object, n_splits: 
     if seed is not None:
         seed = check_int("seed", seed, low=0)
     methods = [_method_name(est, method) for _, est in pairs]
-    return _cross_fit(pairs, methods, X, y, n_splits, n_repeats, seed)[0]
+    return cross_fit(pairs, methods, X, y, n_splits, n_repeats, seed)[0]
 
 
 # --------------------------------------------------------------------------- stacking
@@ -214,7 +243,7 @@ class _BaseStacking(BaseEstimator):
         self.stack_methods_ = [_method_name(est, self.method) for _, est in pairs]
         self.n_features_in_ = X.shape[1]
         if self.cross_fit:
-            level1, fold_models = _cross_fit(pairs, self.stack_methods_, X, y, self.n_splits,
+            level1, fold_models = cross_fit(pairs, self.stack_methods_, X, y, self.n_splits,
                                              self.n_repeats, self.seed)
             if self.refit:
                 members = [[clone(est).fit(X, y)] for _, est in pairs]

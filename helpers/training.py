@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-from helpers.checks import check_positive_float, check_positive_int
+from helpers.checks import boundary, check_int, check_positive_float, check_positive_int
 
 __all__ = [
     "History",
@@ -140,8 +140,7 @@ def make_loader(
     if len(X) == 0:
         raise ValueError("X and y are empty: there is nothing to load")
     batch_size = check_positive_int("batch_size", batch_size)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_int("seed", seed)
     dataset = torch.utils.data.TensorDataset(X, y)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -291,6 +290,27 @@ def _make_optimizer(
     return cls(params, lr=lr, weight_decay=float(weight_decay))
 
 
+def _train_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train` (in place)."""
+    if not isinstance(args["net"], nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(args['net']).__name__}")
+    task = args["task"] = _check_task(args["task"])
+    _check_data(args["X_train"], args["y_train"], task, "X_train and y_train")
+    if (args["X_val"] is None) != (args["y_val"] is None):
+        raise ValueError("give both X_val and y_val, or neither")
+    if args["X_val"] is not None:
+        _check_data(args["X_val"], args["y_val"], task, "X_val and y_val")
+    args["num_epochs"] = check_positive_int("num_epochs", args["num_epochs"])
+    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
+    loss = args["loss"]
+    if loss is not None and not isinstance(loss, nn.Module):
+        raise TypeError(f"loss must be a torch.nn.Module such as nn.CrossEntropyLoss(), "
+                        f"got {type(loss).__name__}")
+    if getattr(loss, "reduction", "mean") != "mean":
+        raise ValueError("loss must average over the batch (reduction='mean')")
+
+
+@boundary(check=_train_args)
 def train(
     net: nn.Module,
     X_train: torch.Tensor,
@@ -351,22 +371,7 @@ def train(
     History
         ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``, one value per epoch.
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    task = _check_task(task)
-    _check_data(X_train, y_train, task, "X_train and y_train")
-    if (X_val is None) != (y_val is None):
-        raise ValueError("give both X_val and y_val, or neither")
-    if X_val is not None:
-        _check_data(X_val, y_val, task, "X_val and y_val")
-    num_epochs = check_positive_int("num_epochs", num_epochs)
-    batch_size = check_positive_int("batch_size", batch_size)
     loss = _default_loss(task) if loss is None else loss
-    if not isinstance(loss, nn.Module):
-        raise TypeError(f"loss must be a torch.nn.Module such as nn.CrossEntropyLoss(), "
-                        f"got {type(loss).__name__}")
-    if getattr(loss, "reduction", "mean") != "mean":
-        raise ValueError("loss must average over the batch (reduction='mean')")
     opt = _make_optimizer(net, optimizer, lr, weight_decay)
     loader = make_loader(X_train, y_train, batch_size, shuffle=True, seed=seed)
     history = History()

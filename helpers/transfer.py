@@ -45,6 +45,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from helpers.checks import check_int
 from helpers.features import load_minilm, mean_pool
 
 __all__ = [
@@ -79,11 +80,7 @@ def _check_module(name: str, value: object) -> nn.Module:
 
 
 def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return check_int(name, value, low=minimum)
 
 
 def _check_lr(name: str, value: object) -> float:
@@ -113,8 +110,7 @@ def _seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    seed = check_int("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.checks import boundary, check_int, check_matrix, check_vector
+
 __all__ = [
     "DOCSTRING_MODULES",
     "IRREGULAR_LEMMAS",
@@ -87,30 +89,14 @@ __all__ = [
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+    return check_int(name, value, low=minimum)
 
 
 def _check_table(name: str, X: object) -> np.ndarray:
     """A finite, non-empty 1-D or 2-D float array."""
-    if isinstance(X, str) or X is None:
-        raise TypeError(f"{name} must be array-like of numbers, got {type(X).__name__}")
-    try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be array-like of numbers: {err}") from None
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; impute or drop missing values before scaling")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains infinite values")
-    return arr
+    if X is not None and not isinstance(X, str) and np.ndim(X) == 1:
+        return check_vector(X, name)
+    return check_matrix(X, name)
 
 
 def _fit_and_apply(X: object, fit_on: object) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +169,8 @@ def z_score(X: object, fit_on: object = None) -> np.ndarray:
     """
     X, ref = _fit_and_apply(X, fit_on)
     mean, std = ref.mean(axis=0), ref.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
+    constant = ref.max(axis=0) == ref.min(axis=0)  # its std is round-off, not spread
+    std = np.where(constant, 1.0, std)
     return (X - mean) / std
 
 
@@ -883,6 +870,19 @@ def _bpe_word(word: str, rank: Mapping[tuple[str, str], int]) -> list[str]:
     return symbols
 
 
+def _word(name: str, word: object) -> str:
+    if not isinstance(word, str) or not word:
+        raise ValueError(f"{name} must be a non-empty string, got {word!r}")
+    return word
+
+
+def _tokens(name: str, vocab: object) -> Collection[str]:
+    if isinstance(vocab, str) or not isinstance(vocab, Collection):
+        raise TypeError(f"{name} must be a collection of tokens, got {type(vocab).__name__}")
+    return vocab
+
+
+@boundary(word=_word, vocab=_tokens, max_chars=lambda name, v: _check_int(name, v, 1))
 def wordpiece_tokenize(word: str, vocab: Collection[str], unk_token: str = "[UNK]",
                        max_chars: int = 100) -> list[str]:
     """Greedy longest-match-first WordPiece split of one word, as BERT's tokenizer does.
@@ -892,11 +892,6 @@ def wordpiece_tokenize(word: str, vocab: Collection[str], unk_token: str = "[UNK
     position has no match at all, the whole word becomes ``unk_token``. Words longer
     than ``max_chars`` are unknown too. Used in lecture 2.3.
     """
-    if not isinstance(word, str) or not word:
-        raise ValueError(f"word must be a non-empty string, got {word!r}")
-    if isinstance(vocab, str) or not isinstance(vocab, Collection):
-        raise TypeError(f"vocab must be a collection of tokens, got {type(vocab).__name__}")
-    max_chars = _check_int("max_chars", max_chars, 1)
     if len(word) > max_chars:
         return [unk_token]
     pieces, start = [], 0

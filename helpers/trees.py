@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+from sklearn.metrics import accuracy_score, r2_score
 
 from helpers.checks import check_int, check_matrix, check_real, check_target
 
@@ -690,8 +691,9 @@ class DecisionTreeClassifier(_BaseDecisionTree):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: object, y: object) -> float:
-        """Accuracy on ``(X, y)``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
+        X = check_matrix(X)
+        return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
 
 
 class DecisionTreeRegressor(_BaseDecisionTree):
@@ -722,14 +724,9 @@ class DecisionTreeRegressor(_BaseDecisionTree):
         return self.tree_.value[self.tree_.apply(X), 0]
 
     def score(self, X: object, y: object) -> float:
-        """Coefficient of determination R^2 on ``(X, y)``."""
-        return _r2(np.asarray(y, dtype=np.float64), self.predict(X))
-
-
-def _r2(y: np.ndarray, y_hat: np.ndarray) -> float:
-    ss_res = float(np.sum((y - y_hat) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+        """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
+        X = check_matrix(X)
+        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
 
 
 # --------------------------------------------------------------------------- random forests
@@ -844,8 +841,9 @@ class RandomForestClassifier(_BaseForest):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: object, y: object) -> float:
-        """Accuracy on ``(X, y)``."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
+        X = check_matrix(X)
+        return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
 
 
 class RandomForestRegressor(_BaseForest):
@@ -875,8 +873,9 @@ class RandomForestRegressor(_BaseForest):
         return sum(self._tree_values(X))[:, 0] / len(self.estimators_)
 
     def score(self, X: object, y: object) -> float:
-        """Coefficient of determination R^2 on ``(X, y)``."""
-        return _r2(np.asarray(y, dtype=np.float64), self.predict(X))
+        """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
+        X = check_matrix(X)
+        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
 
 
 # --------------------------------------------------------------------------- gradient boosting
@@ -984,8 +983,9 @@ class GradientBoostingRegressor:
         return deque(self.staged_predict(X), maxlen=1)[0]      # the last stage
 
     def score(self, X: object, y: object) -> float:
-        """Coefficient of determination R^2 on ``(X, y)``."""
-        return _r2(np.asarray(y, dtype=np.float64), self.predict(X))
+        """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
+        X = check_matrix(X)
+        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
 
 
 # --------------------------------------------------------------------------- rules as text

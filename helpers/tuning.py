@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.checks import check_int, check_real, check_rng
+from helpers.checks import boundary, check_int, check_real, check_rng
 
 __all__ = [
     "Bracket",
@@ -76,6 +76,7 @@ __all__ = [
     "random_search",
     "refine_space",
     "stopping_point",
+    "run_halving",
     "successive_halving",
     "suggest_config",
     "tolerance_range",
@@ -753,8 +754,9 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
     Parameters
     ----------
     objective : callable
-        ``objective(config) -> float``; NaN values are replaced by the worst value
-        seen when fitting the surrogate.
+        ``objective(config) -> float``; when fitting the surrogate, NaN and infinitely
+        bad values are replaced by the worst finite value seen, infinitely good ones
+        by the best.
     space : SearchSpace
         The space; configurations are drawn from it.
     num_trials : int
@@ -802,8 +804,9 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
         else:
             X = np.stack([space.to_unit(t.config) for t in result.trials])
             y = sign * result.values
-            worst = np.nanmin(y) if np.isfinite(y).any() else 0.0
-            y = np.where(np.isfinite(y), y, worst)
+            finite = y[np.isfinite(y)]
+            worst, best = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+            y = np.where(np.isfinite(y), y, np.where(y == np.inf, best, worst))
             gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True,
                                           n_restarts_optimizer=1, random_state=seed + i)
             with warnings.catch_warnings():
@@ -827,10 +830,35 @@ def _check_eta(eta: object) -> int:
     return check_int("eta", eta, low=2)
 
 
-def _run_halving(objective: Callable[[dict, float], float], configs: list[dict],
+def run_halving(objective: Callable[[dict, float], float], configs: list[dict],
                  rungs: list[tuple[int, float]], eta: int, maximize: bool,
                  result: SearchResult, bracket: int | None, first_config_id: int) -> None:
-    """Run one successive-halving schedule on ``configs``, appending trials to ``result``."""
+    """Run one successive-halving schedule on ``configs``, appending trials to ``result``.
+
+    The loop at the heart of :func:`successive_halving` and :func:`hyperband` (which
+    check the arguments and build the schedule): at every rung, train the surviving
+    configurations with the rung's budget and keep the best ``1/eta``. Used in
+    lecture 9.2.
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(config, budget) -> float``.
+    configs : list of dict
+        The configurations, best kept first on ties.
+    rungs : list of (int, float)
+        ``(number of configurations, budget)`` of every rung.
+    eta : int
+        Reduction factor.
+    maximize : bool
+        Whether larger values are better.
+    result : SearchResult
+        Where the trials are appended.
+    bracket : int or None
+        Hyperband bracket of this schedule (None for plain successive halving).
+    first_config_id : int
+        Id of ``configs[0]`` in ``result``.
+    """
     alive = list(range(len(configs)))
     for rung, (n_i, r_i) in enumerate(rungs):
         alive = alive[:n_i]
@@ -867,6 +895,35 @@ def _halving_rungs(num_configs: int, min_budget: float, eta: int,
     return rungs
 
 
+def _halving_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`successive_halving` (in place)."""
+    _check_callable(args["objective"])
+    args["eta"] = _check_eta(args["eta"])
+    min_budget = args["min_budget"] = check_real("min_budget", args["min_budget"])
+    if min_budget <= 0:
+        raise ValueError(f"min_budget must be positive, got {min_budget}")
+    if args["max_budget"] is not None:
+        max_budget = args["max_budget"] = check_real("max_budget", args["max_budget"])
+        if max_budget < min_budget:
+            raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
+    if args["num_rounds"] is not None:
+        args["num_rounds"] = check_int("num_rounds", args["num_rounds"], low=1)
+    if args["configs"] is not None:
+        if args["space"] is not None or args["num_configs"] is not None:
+            raise ValueError("give either configs, or space and num_configs, not both")
+        args["configs"] = [dict(c) for c in args["configs"]]
+        if not args["configs"]:
+            raise ValueError("configs is empty: there is nothing to search")
+    else:
+        if not isinstance(args["space"], SearchSpace):
+            raise TypeError("space must be a SearchSpace (or pass configs=)")
+        if args["num_configs"] is None:
+            raise ValueError("num_configs is required when sampling from a space")
+        args["num_configs"] = check_int("num_configs", args["num_configs"], low=1)
+        args["seed"] = check_int("seed", args["seed"], low=0)
+
+
+@boundary(check=_halving_args)
 def successive_halving(objective: Callable[[dict, float], float], space: SearchSpace | None = None,
                        *, num_configs: int | None = None, min_budget: float = 1.0,
                        eta: int = 2, max_budget: float | None = None,
@@ -912,34 +969,11 @@ def successive_halving(objective: Callable[[dict, float], float], space: SearchS
         Trials with ``rung`` set; :attr:`SearchResult.best_trial` is the best at the
         last (largest) budget.
     """
-    _check_callable(objective)
-    eta = _check_eta(eta)
-    min_budget = check_real("min_budget", min_budget)
-    if min_budget <= 0:
-        raise ValueError(f"min_budget must be positive, got {min_budget}")
-    if max_budget is not None:
-        max_budget = check_real("max_budget", max_budget)
-        if max_budget < min_budget:
-            raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
-    if num_rounds is not None:
-        num_rounds = check_int("num_rounds", num_rounds, low=1)
-    if configs is not None:
-        if space is not None or num_configs is not None:
-            raise ValueError("give either configs, or space and num_configs, not both")
-        configs = [dict(c) for c in configs]
-        if not configs:
-            raise ValueError("configs is empty: there is nothing to search")
-    else:
-        if not isinstance(space, SearchSpace):
-            raise TypeError("space must be a SearchSpace (or pass configs=)")
-        if num_configs is None:
-            raise ValueError("num_configs is required when sampling from a space")
-        num_configs = check_int("num_configs", num_configs, low=1)
-        configs = space.sample_many(np.random.default_rng(check_int("seed", seed, low=0)),
-                                    num_configs)
+    if configs is None:                                   # draw the starting configurations
+        configs = space.sample_many(np.random.default_rng(seed), num_configs)
     rungs = _halving_rungs(len(configs), min_budget, eta, max_budget, num_rounds)
     result = SearchResult(maximize=maximize)
-    _run_halving(objective, configs, rungs, eta, maximize, result, None, 0)
+    run_halving(objective, configs, rungs, eta, maximize, result, None, 0)
     return result
 
 
@@ -1042,7 +1076,7 @@ def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max
     next_id = 0
     for bracket in hyperband_brackets(max_budget, eta):
         configs = space.sample_many(rng, bracket.num_configs)
-        _run_halving(objective, configs, list(bracket.rungs), eta, maximize, result,
+        run_halving(objective, configs, list(bracket.rungs), eta, maximize, result,
                      bracket.s, next_id)
         next_id += len(configs)
     return result

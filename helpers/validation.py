@@ -34,7 +34,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_int, check_real, check_splits
+from helpers.checks import check_int, check_labels, check_real, check_splits
 from helpers.complexity import mean_squared_error
 
 __all__ = [
@@ -67,14 +67,7 @@ def _as_labels(name: str, values: object) -> np.ndarray:
     """A non-empty 1-D array of labels (groups or classes) without missing values."""
     if isinstance(values, str | bytes):
         raise TypeError(f"{name} must be an array of labels, got a string")
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if pd.isna(arr).any():
-        raise ValueError(f"{name} contains missing values (NaN/None); give every example one")
-    return arr
+    return check_labels(values, name)
 
 
 def _as_times(times: object) -> np.ndarray:

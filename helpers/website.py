@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
+from helpers.checks import check_int, check_real
 from helpers.housing import LISTING_COLUMNS
 
 __all__ = [
@@ -129,25 +130,16 @@ class FaultConfig:
 
     def __post_init__(self) -> None:
         for name in ("slow_rate", "error_rate", "throttle_rate"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+            check_real(name, getattr(self, name), low=0.0, high=1.0)
         if self.slow_rate + self.error_rate + self.throttle_rate > 1 + 1e-12:
             raise ValueError("slow_rate + error_rate + throttle_rate must be at most 1")
         for name in ("slow_seconds", "retry_after"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+            check_real(name, getattr(self, name), low=0.0)
         if not self.error_statuses or any(not 500 <= s <= 599 for s in self.error_statuses):
             raise ValueError(f"error_statuses must be 5xx codes, got {self.error_statuses!r}")
-        if self.max_faults_per_path is not None and (
-                isinstance(self.max_faults_per_path, bool)
-                or not isinstance(self.max_faults_per_path, int)
-                or self.max_faults_per_path < 0):
-            raise ValueError("max_faults_per_path must be a non-negative int or None")
-        if isinstance(self.fail_first, bool) or not isinstance(self.fail_first, int) \
-                or self.fail_first < 0:
-            raise ValueError(f"fail_first must be a non-negative int, got {self.fail_first!r}")
+        if self.max_faults_per_path is not None:
+            check_int("max_faults_per_path", self.max_faults_per_path, low=0)
+        check_int("fail_first", self.fail_first, low=0)
         if self.fail_with != "slow" and not (isinstance(self.fail_with, int)
                                              and 400 <= self.fail_with <= 599):
             raise ValueError(f"fail_with must be an HTTP error status or 'slow', "
@@ -377,10 +369,8 @@ class ListingSite:
             raise ValueError("listing Ids must be unique: each one is a page's URL")
         if not ids.str.fullmatch(r"\d+").all():
             raise ValueError("listing Ids must be strings of digits")
-        if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-            raise ValueError(f"per_page must be a positive int, got {per_page!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        per_page = check_int("per_page", per_page, low=1)
+        seed = check_int("seed", seed, low=0)
         if faults is not None and not isinstance(faults, FaultConfig):
             raise TypeError(f"faults must be a FaultConfig or None, got {type(faults).__name__}")
         if isinstance(crawl_delay, bool) or not isinstance(crawl_delay, Real) \

@@ -286,7 +286,7 @@ def test_layer_cost_sequential_operations_and_path_lengths():
 def test_layer_cost_rejects_bad_arguments():
     with pytest.raises(ValueError, match="kind"):
         layer_cost("transformer", 10, 8)
-    with pytest.raises(ValueError, match="n must be"):
+    with pytest.raises(ValueError, match="n =="):
         layer_cost("recurrent", 0, 8)
     with pytest.raises(ValueError, match="kernel_size"):
         layer_cost("convolution", 10, 8, kernel_size=1)

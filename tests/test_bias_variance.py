@@ -226,7 +226,7 @@ def test_sweep_rejects_empty_values():
     ({"seed": -1}, ValueError, "seed"),
     ({"x_test": np.array([])}, ValueError, "empty"),
     ({"x_test": np.array([0.1, np.nan])}, ValueError, "NaN"),
-    ({"x_test": np.zeros((2, 2, 2))}, ValueError, "1-D"),
+    ({"x_test": np.zeros((2, 2, 2))}, ValueError, "x_test: Found array with dim 3"),
     ({"f_true": lambda x: x[:2]}, ValueError, "f_true"),
     ({"make_model": 3}, TypeError, "make_model"),
     ({"sample_training_set": None}, TypeError, "sample_training_set"),

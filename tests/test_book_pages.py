@@ -40,12 +40,20 @@ def test_ledger_collects_every_claim_with_its_lecture(tmp_path):
     ]
 
 
-def test_ledger_table_has_a_row_per_claim_with_measured_value_and_status(tmp_path):
+def test_ledger_has_a_summary_a_section_per_lecture_and_deep_links(tmp_path):
     _write_notebook(tmp_path, "03-4-sgd", "3.4 SGD",
-                    [check_claim("a | b", 0.001, at_most=0.01)])
-    table = claims_ledger_markdown(tmp_path)
-    assert "| {doc}`/notebooks/03-4-sgd` | a \\| b | 0.001 | <= 0.01 | holds |" in table
-    assert table.startswith("1 claims from 1 lectures.")
+                    [check_claim("a $5 claim", 0.001, at_most=0.01),
+                     check_claim("ours equals torch", 0.0, at_most=1e-6, kind="check"),
+                     check_claim("notes wrong", 0.5, at_least=0.1, contradicts_notes=True)])
+    ledger = claims_ledger_markdown(tmp_path)
+    assert ledger.startswith("**3 claims from 1 lectures:** 2 course claims, of which 1 "
+                             "contradict the notes, and 1 implementation checks.")
+    assert "| {doc}`3.4 SGD </notebooks/03-4-sgd>` | 2 | 1 | 1 |" in ledger
+    assert "## 3.4 SGD" in ledger and "## Claims that contradict the notes" in ledger
+    assert ('<a href="../notebooks/03-4-sgd.html#claim-1">✔&nbsp;#1</a> a \\$5 claim. '
+            "Measured `0.001`, required `<= 0.01`.") in ledger
+    assert '#claim-3">⚠&nbsp;#3</a>' in ledger
+    assert "ours equals torch" not in ledger
 
 
 def test_ledger_says_so_when_no_claims_exist(tmp_path):

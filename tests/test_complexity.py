@@ -41,11 +41,15 @@ def test_losses_match_their_definitions():
     assert zero_one_error(np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1])) == pytest.approx(0.5)
 
 
-def test_losses_reject_mismatched_shapes():
-    with pytest.raises(ValueError, match="same shape"):
-        mean_squared_error(np.zeros(3), np.zeros((3, 1)))
-    with pytest.raises(ValueError, match="same shape"):
+def test_losses_reject_mismatched_lengths_and_empty_input():
+    with pytest.raises(ValueError, match="y_true and y_pred must have the same length"):
+        mean_squared_error(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         zero_one_error(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="y_true is empty"):
+        mean_squared_error([], [])
+    with pytest.raises(ValueError, match="y_true"):
+        zero_one_error([np.nan, 1.0], [np.nan, 1.0])
 
 
 # --------------------------------------------------------------------------- complexity curve

@@ -75,16 +75,17 @@ def test_out_of_bag_mask_marks_the_rows_not_drawn():
     mask = out_of_bag_mask(np.array([0, 0, 2, 4]), 6)
     assert mask.tolist() == [False, True, False, True, False, True]
     assert out_of_bag_mask(np.array([], dtype=int), 3).all()
+    assert out_of_bag_mask([], 3).all()  # an empty list is an empty sample, not floats
 
 
 @pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: bootstrap_indices(0, rng=np.random.default_rng(0)), ValueError, "n must"),
+    (lambda: bootstrap_indices(0, rng=np.random.default_rng(0)), ValueError, "n =="),
     (lambda: bootstrap_indices(True, rng=np.random.default_rng(0)), TypeError, "n must"),
     (lambda: bootstrap_indices(5, 0, np.random.default_rng(0)), ValueError, "n_samples"),
     (lambda: bootstrap_indices(5, rng=None), TypeError, "Generator"),
     (lambda: out_of_bag_mask(np.array([0, 5]), 5), ValueError, r"\[0, 5\)"),
     (lambda: out_of_bag_mask(np.array([0.5]), 5), ValueError, "integers"),
-    (lambda: expected_unique_fraction(0), ValueError, "m must"),
+    (lambda: expected_unique_fraction(0), ValueError, "m =="),
 ])
 def test_bootstrap_functions_reject_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):

@@ -127,7 +127,9 @@ def test_kmeans_rejects_a_float_k(blobs):
 def test_kmeans_needs_a_generator_unless_given_the_starting_centres(blobs):
     X, _ = blobs
     with pytest.raises(TypeError, match="numpy.random.Generator"):
-        kmeans(X, 3, 0)
+        kmeans(X, 3)
+    seeded = kmeans(X, 3, 0)
+    np.testing.assert_array_equal(seeded.labels, kmeans(X, 3, np.random.default_rng(0)).labels)
     assert kmeans(X, 3, init=X[:3]).centers.shape == (3, 2)
 
 

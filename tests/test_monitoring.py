@@ -215,8 +215,14 @@ def test_calibrate_threshold_quantile_one_is_the_largest_drift_free_score():
 @pytest.mark.parametrize("batch_size", [0, 51, 2.5, True])
 def test_calibrate_threshold_rejects_invalid_batch_size(batch_size):
     ref, holdout = np.zeros((100, 2)), np.zeros((50, 2))
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises((ValueError, TypeError), match="batch_size"):
         calibrate_threshold(ref, holdout, batch_size, np.random.default_rng(0))
+
+
+def test_calibrate_threshold_accepts_an_int_seed_like_the_other_helpers():
+    ref, holdout = np.zeros((100, 2)), np.arange(100.0).reshape(50, 2)
+    assert calibrate_threshold(ref, holdout, 10, 0) == calibrate_threshold(
+        ref, holdout, 10, np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("quantile", [0.0, 1.5, -0.1])

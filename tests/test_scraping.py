@@ -75,7 +75,7 @@ def test_backoff_schedule_is_exponential_and_capped():
                                     {"backoff_base": -0.1}, {"backoff_factor": 0.5},
                                     {"backoff_max": float("nan")}])
 def test_retry_policy_validates(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, TypeError)):
         RetryPolicy(**kwargs)
 
 
@@ -123,9 +123,12 @@ def test_gives_up_after_max_retries_with_a_clear_error(listings):
         with pytest.raises(ScrapeError, match=r"failed after 3 attempts: HTTP 502; gave up "
                                               r"after 2 retries") as info:
             session.get("/homes/sold/")
-        result = scrape_listings(session)
+        result = scrape_listings(session, retry_rounds=0)
     assert info.value.attempts == 3 and info.value.url.endswith("/homes/sold/")
-    assert len(result.listings) == 0 and len(result.failures) == 1
+    # the first page and the page after it (tried so that one failure does not end the
+    # pagination) both failed; nothing else was reached
+    assert len(result.listings) == 0
+    assert [u.rsplit("/", 1)[-1] for u in result.failures["url"]] == ["", "?page=2"]
 
 
 def test_retries_wait_the_backoff_schedule(listings):
@@ -300,3 +303,38 @@ def test_scrape_listings_validates_its_inputs(listings):
 def test_listing_frame_of_scraped_records_keeps_column_order():
     frame = listing_frame([{"Zip": "94301", "Id": "1"}])
     assert frame.columns[0] == "Id" and frame.loc[0, "Zip"] == "94301"
+
+
+@pytest.mark.parametrize("site_seed", [7, 8])  # seeds where index pages fail (14, 34 lost)
+def test_hostile_site_loses_no_listing_without_a_failure_row(site_seed):
+    """30% 5xx, 20% 429 and 10% slow answers on every path, without a cap per path, and a
+    retry budget of 4: every listing is scraped once, byte for byte, or its page is in
+    ``failures``; an index page that fails does not end the pagination."""
+    source = messy_listings(simulate_house_sales(42, seed=3), seed=3).listings
+    faults = FaultConfig(error_rate=0.3, throttle_rate=0.2, slow_rate=0.1, slow_seconds=0.3,
+                         retry_after=0.01, max_faults_per_path=None)
+    fake = FakeTime()
+    policy = RetryPolicy(max_retries=4)
+    with ListingSite(source, per_page=10, seed=site_seed, crawl_delay=0,
+                     faults=faults) as site, \
+            PoliteSession(site.url, timeout=0.1, retry=policy, sleep=fake.sleep,
+                          clock=fake.clock) as session:
+        result = scrape_listings(session, retry_rounds=2)
+        log = site.log()
+    scraped = result.listings
+    assert scraped["Id"].is_unique                                    # 0 duplicated rows
+    by_id = source.set_index("Id", drop=False)
+    pd.testing.assert_frame_equal(                                    # byte-identical rows
+        scraped.reset_index(drop=True),
+        by_id.loc[scraped["Id"]].reset_index(drop=True))
+    failed_ids = set(result.failures["url"].str.extract(r"/(\d+)_zpid/")[0].dropna())
+    index_failures = result.failures["url"].str.contains("/homes/sold/").sum()
+    assert index_failures == 0                # no page of listings was left unread
+    lost = set(source["Id"]) - set(scraped["Id"]) - failed_ids
+    assert lost == set()                                              # 0 lost silently
+    assert set(log["fault"]) >= {"error", "throttle", "slow"}
+    # bounded run time: at most (pages + listings + 1 guessed page) requests per round,
+    # each with the retry budget, over 3 rounds; and bounded simulated waiting
+    pages = -(-len(source) // 10)
+    assert len(session.attempts) <= (pages + len(source) + 1 + 1) * 5 * 3
+    assert sum(fake.sleeps) <= len(session.attempts) * max(policy.backoff_max, 0.01)

@@ -115,21 +115,21 @@ def test_iterator_shuffling_differs_across_seeds_and_across_epochs():
 def test_iterator_is_lazy_and_checks_arguments_at_first_next():
     X, y = _indexed(5)
     batches = data_iter(0, X, y)  # a generator: nothing has run yet
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size"):
         next(batches)
 
 
 @pytest.mark.parametrize("batch_size", [0, -3])
 def test_iterator_rejects_non_positive_batch_size(batch_size):
     X, y = _indexed(5)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size"):
         next(data_iter(batch_size, X, y))
 
 
 @pytest.mark.parametrize("batch_size", [2.0, True, "4"])
 def test_iterator_rejects_non_int_batch_size(batch_size):
     X, y = _indexed(5)
-    with pytest.raises(TypeError, match="batch_size must be a positive int"):
+    with pytest.raises(TypeError, match="batch_size"):
         next(data_iter(batch_size, X, y))
 
 
@@ -235,14 +235,14 @@ def test_sgd_without_backward_raises():
 def test_sgd_rejects_non_positive_or_non_finite_lr(lr):
     w = torch.ones(2, 1, requires_grad=True)
     w.sum().backward()
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr"):
         sgd([w], lr=lr, batch_size=1)
 
 
 def test_sgd_rejects_bad_batch_size_type():
     w = torch.ones(2, 1, requires_grad=True)
     w.sum().backward()
-    with pytest.raises(TypeError, match="batch_size must be a positive int"):
+    with pytest.raises(TypeError, match="batch_size"):
         sgd([w], lr=0.1, batch_size=2.5)
 
 
@@ -314,5 +314,5 @@ def test_training_rejects_wrong_initial_weight_shape(data):
 def test_training_rejects_zero_epochs(data):
     X, y = data
     w0, b0 = init_params(2, _gen(1))
-    with pytest.raises(ValueError, match="num_epochs must be a positive int"):
+    with pytest.raises(ValueError, match="num_epochs"):
         train_linear_regression(X, y, w0, b0, lr=0.1, batch_size=10, num_epochs=0)

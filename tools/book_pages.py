@@ -29,6 +29,24 @@ class LedgerRow:
     measured: str
     requirement: str
     status: str
+    kind: str = "course"
+    repeats: int | None = None
+    spread: str | None = None
+    number: int = 0
+    """Position of the claim among its notebook's claims, from 1 (its anchor's N)."""
+
+    @property
+    def contradicts(self) -> bool:
+        return "contradicts" in self.status
+
+    @property
+    def anchor(self) -> str:
+        return claim_anchor(self.number)
+
+
+def claim_anchor(number: int) -> str:
+    """The HTML id of a lecture's ``number``-th claim (the extension renders it)."""
+    return f"claim-{number}"
 
 
 def lecture_title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -46,11 +64,14 @@ def collect_claims(notebooks: Path) -> list[LedgerRow]:
     rows = []
     for path in sorted(notebooks.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
+        number = 0
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 record = output.get("data", {}).get(CLAIM_MIME)
                 if record:
-                    rows.append(LedgerRow(docname=f"notebooks/{path.stem}", **record))
+                    number += 1
+                    rows.append(LedgerRow(docname=f"notebooks/{path.stem}", number=number,
+                                          **record))
     return rows
 
 
@@ -64,21 +85,71 @@ def collect_runtimes(notebooks: Path) -> list[tuple[str, str, float | None]]:
     return result
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _text(text: str) -> str:
+    """Claim text for a Markdown line: no accidental math, HTML or line breaks."""
+    return (text.replace("\\", "\\\\").replace("$", "\\$").replace("<", "&lt;")
+            .replace("\n", " "))
+
+
+def _claim_link(row: LedgerRow, label: str) -> str:
+    return f'<a href="../{row.docname}.html#{row.anchor}">{label}</a>'
+
+
+def _measured(row: LedgerRow) -> str:
+    text = f"`{row.measured}`"
+    if row.repeats is not None:
+        text += f" ± `{row.spread}` (sd over {row.repeats} repeats)"
+    return text
+
+
+def _claim_item(row: LedgerRow) -> str:
+    mark = "⚠" if row.contradicts else "✔"
+    status = " **Contradicts the notes.**" if row.contradicts else ""
+    statement = _text(row.statement).rstrip()
+    statement += "" if statement.endswith((".", "!", "?")) else "."
+    return (f"- {_claim_link(row, f'{mark}&nbsp;#{row.number}')} {statement}"
+            f"{status} Measured {_measured(row)}, required `{row.requirement}`.")
 
 
 def claims_ledger_markdown(notebooks: Path) -> str:
-    """A MyST table: lecture, claim, measured value, requirement, status."""
+    """The ledger: summary, the claims contradicting the notes, one section per lecture.
+
+    Course claims are listed with their numbers, each linking to its verdict box on the
+    lecture page (``#claim-N``); implementation checks are counted per lecture.
+    """
     rows = collect_claims(notebooks)
     if not rows:
         return "*No notebook has recorded a claim yet.*"
-    lines = [f"{len(rows)} claims from {len({r.docname for r in rows})} lectures.", "",
-             "| Lecture | Claim | Measured | Required | Status |",
-             "|---|---|---|---|---|"]
+    titles = {doc: title for doc, title, _ in collect_runtimes(notebooks)}
+    lectures: dict[str, list[LedgerRow]] = {}
     for r in rows:
-        lines.append(f"| {{doc}}`/{r.docname}` | {_cell(r.statement)} | {_cell(r.measured)} "
-                     f"| {_cell(r.requirement)} | {_cell(r.status)} |")
+        lectures.setdefault(r.docname, []).append(r)
+    course = [r for r in rows if r.kind != "check"]
+    contradicting = [r for r in course if r.contradicts]
+    checks = len(rows) - len(course)
+    lines = [f"**{len(rows)} claims from {len(lectures)} lectures:** {len(course)} course "
+             f"claims, of which {len(contradicting)} contradict the notes, and {checks} "
+             "implementation checks.", "",
+             "| Lecture | Claims | ⚠ | Checks |", "|---|---:|---:|---:|"]
+    for doc, group in lectures.items():
+        n_course = sum(r.kind != "check" for r in group)
+        n_contra = sum(r.kind != "check" and r.contradicts for r in group)
+        lines.append(f"| {{doc}}`{_text(titles.get(doc, doc))} </{doc}>` | {n_course} "
+                     f"| {n_contra} | {len(group) - n_course} |")
+    if contradicting:
+        lines += ["", "## Claims that contradict the notes", "",
+                  "On our data the notes' claim does not hold; the lecture asserts what "
+                  "does instead.", ""]
+        lines += [f"{_claim_item(r)} ({{doc}}`{_text(titles.get(r.docname, r.docname))} "
+                  f"</{r.docname}>`)" for r in contradicting]
+    for doc, group in lectures.items():
+        n_course = sum(r.kind != "check" for r in group)
+        n_contra = sum(r.kind != "check" and r.contradicts for r in group)
+        lines += ["", f"## {_text(titles.get(doc, doc))}", "",
+                  f"{n_course} course claims ({n_contra} contradicting the notes) and "
+                  f"{len(group) - n_course} implementation checks; "
+                  f"{{doc}}`open the lecture </{doc}>`.", ""]
+        lines += [_claim_item(r) for r in group if r.kind != "check"]
     return "\n".join(lines)
 
 
@@ -100,4 +171,43 @@ def runtime_report_markdown(notebooks: Path) -> str:
         lines += ["", f"**Total:** {sum(times):.1f} s over {len(times)} notebooks; "
                       f"**median:** {median:.1f} s (budget {MEDIAN_BUDGET_S:.0f} s); "
                       f"**slowest:** {max(times):.1f} s (budget {NOTEBOOK_BUDGET_S:.0f} s)."]
+    return "\n".join(lines)
+
+
+def _lock_pins(lock: Path) -> list[tuple[str, str]]:
+    pins = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins.append((name.strip(), version.strip()))
+    return pins
+
+
+def provenance_markdown(notebooks: Path, lock: Path) -> str:
+    """When, where and against which lock every lecture was last executed.
+
+    Reads the record ``tools/dev.py execute`` leaves in each notebook's metadata
+    (date, machine, SHA-256 of the lock file) and the pins of ``lock``.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    lines = ["| Lecture | Executed on | Machine | Against the current lock |",
+             "|---|---|---|---|"]
+    for path in sorted(notebooks.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        record = nb.metadata.get(RECORD_KEY, {})
+        current = ("yes" if record.get("lock_sha256") == digest
+                   else "**no**" if record.get("lock_sha256") else "unknown")
+        lines.append(f"| {{doc}}`/notebooks/{path.stem}` "
+                     f"| {record.get('executed_on', 'not recorded')} "
+                     f"| {_text(record.get('machine', 'not recorded'))} | {current} |")
+    pins = _lock_pins(lock)
+    lines += ["", f"The lock file `{lock.name}` pins {len(pins)} packages "
+              f"(SHA-256 `{digest[:12]}…`):", "",
+              "````{admonition} Package versions", ":class: dropdown", "",
+              "| Package | Version |", "|---|---|"]
+    lines += [f"| {name} | {version} |" for name, version in pins]
+    lines += ["````"]
     return "\n".join(lines)

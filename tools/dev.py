@@ -252,7 +252,10 @@ def _gate_command(gate: str, names: list[str], keyword: str | None):
         if not ensure_chromium():
             print("WARNING: chromium is not available and could not be installed; "
                   "the browser checks are skipped", flush=True)
-        return [py, "-m", "pytest", "-q", "-rs", *select, "tests/html"], None
+        # two workers: the accessibility pages spread over both, the other modules
+        # (each renders every page once in a module-scoped fixture) stay whole
+        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadscope", *select,
+                "tests/html"], None
     raise ValueError(gate)
 
 

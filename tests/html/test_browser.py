@@ -8,6 +8,8 @@ apt-get when it can; run alone with ``pytest tests/html`` after building the boo
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +22,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+
+OVERFLOW_BASELINE = Path(__file__).with_name("code_overflow_baseline.json")
+"""Code blocks per page that scrolled sideways at 1280 px before the lectures' code was
+reformatted to 88 columns; a page may only get better (pages not listed: none allowed)."""
+FILE_PATH_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_build/|^\.\./", re.I)
+OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highlight pre'))
+    .filter(p => !p.closest('.cell_output') && p.offsetParent !== null
+                 && p.scrollWidth > p.clientWidth + 1).length"""
+"""Code (not outputs) in view that scrolls sideways."""
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -44,7 +55,7 @@ def rendered(browser):
     """Open every page; record requests, JS errors, math and image state."""
     results = {}
     for entry in _toc_entries():
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
         requests, errors = [], []
         page.on("request", lambda r, acc=requests: acc.append(r.url))
         page.on("pageerror", lambda e, acc=errors: acc.append(str(e)))
@@ -63,6 +74,13 @@ def rendered(browser):
             "images": page.evaluate(
                 "Array.from(document.images).map("
                 "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"),
+            "alts": page.evaluate("Array.from(document.querySelectorAll('article img'))"
+                                  ".map(i => i.getAttribute('alt') || '')"),
+            "overflowing_code": page.evaluate(OVERFLOWING_CODE),
+            "solutions_hidden": page.evaluate(
+                "Array.from(document.querySelectorAll('.cell.tag_solution'))"
+                ".every(c => c.closest('.toggle-hidden') !== null && "
+                "getComputedStyle(c).visibility === 'hidden')"),
         }
         page.close()
     return results
@@ -97,3 +115,55 @@ def test_lecture_pages_show_figures(rendered):
     for entry, r in rendered.items():
         if entry.startswith("notebooks/"):
             assert any(ok for _, ok in r["images"]), f"{entry} shows no figure"
+
+
+def test_code_blocks_fit_the_column_at_1280px(rendered):
+    baseline = json.loads(OVERFLOW_BASELINE.read_text())
+    worse = {e: (r["overflowing_code"], baseline.get(e, 0)) for e, r in rendered.items()
+             if r["overflowing_code"] > baseline.get(e, 0)}
+    assert not worse, f"code blocks scrolling sideways (now, allowed): {worse}"
+
+
+def test_alt_text_is_not_a_file_path(rendered):
+    bad = {e: [a for a in r["alts"] if FILE_PATH_ALT.search(a)] for e, r in rendered.items()}
+    bad = {e: alts for e, alts in bad.items() if alts}
+    assert not bad, bad
+    missing = {e: r["alts"].count("") for e, r in rendered.items() if "" in r["alts"]}
+    assert not missing, f"images without alt text: {missing}"
+
+
+def test_solution_code_is_hidden_until_opened(rendered):
+    for entry, r in rendered.items():
+        assert r["solutions_hidden"], entry
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+@pytest.mark.parametrize("entry", ["index", "notebooks/03-5-multilayer-perceptrons",
+                                   "book/claims-ledger"])
+def test_sidebar_toggle_opens_the_table_of_contents(browser, width, entry):
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entry = toc["root"] if entry == "index" else entry
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
+    toggles = [b for b in page.query_selector_all(".primary-toggle") if b.is_visible()]
+    assert len(toggles) == 1, f"{len(toggles)} visible sidebar toggles"
+    searches = [b for b in page.query_selector_all(".search-button-field") if b.is_visible()]
+    assert len(searches) <= 1, "more than one search box"
+    if width < 992:   # narrow: the toggle opens the sidebar as a dialog
+        toggles[0].click()
+        page.wait_for_function(
+            "document.getElementById('pst-primary-sidebar-modal').open", timeout=3000)
+        links = page.eval_on_selector_all(
+            "#pst-primary-sidebar-modal a.reference.internal",
+            "els => els.filter(a => a.getBoundingClientRect().width > 0).length")
+        assert links >= 30, links
+    else:             # wide: the sidebar is shown, and the toggle hides and shows it
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        toggles[0].click()
+        page.wait_for_timeout(400)
+        assert not sidebar.is_visible() or sidebar.bounding_box()["x"] < 0
+        toggles[0].click()
+        page.wait_for_timeout(400)
+        assert sidebar.is_visible() and sidebar.bounding_box()["x"] >= 0
+    page.close()
