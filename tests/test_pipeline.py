@@ -122,14 +122,16 @@ def test_find_notebooks_accepts_a_section_prefix():
     assert [p.stem for p in find_notebooks(ROOT / "notebooks", ["05-3"])] == ["05-3-boosting"]
 
 
-def test_a_comment_in_an_imported_helpers_module_makes_the_lecture_stale(tmp_path,
-                                                                         monkeypatch):
-    module = tmp_path / "helpers" / "ensembles.py"
-    module.parent.mkdir()
-    module.write_text("x = 1\n")
+@pytest.fixture
+def recorded_lecture(tmp_path, monkeypatch):
+    """An executed lecture in a project at ``tmp_path`` whose record says it imported
+    ``helpers/ensembles.py``, with a lock file; returns the lecture's ``.md``."""
     monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
     monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
     (tmp_path / "constraints.txt").write_text("numpy==2\n")
+    module = tmp_path / "helpers" / "ensembles.py"
+    module.parent.mkdir()
+    module.write_text("x = 1\n")
     md = _executed_pair(tmp_path)
     nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
     nb.metadata[RECORD_KEY].update(
@@ -137,33 +139,25 @@ def test_a_comment_in_an_imported_helpers_module_makes_the_lecture_stale(tmp_pat
         lock_sha256=notebook_pipeline.lock_digest())
     nbformat.write(nb, md.with_suffix(".ipynb"))
     assert stale_reasons(md) == []
-    module.write_text("# a comment\nx = 1\n")
-    assert stale_reasons(md) == ["changed: helpers/ensembles.py"]
+    return md
 
 
-def test_an_untracked_file_in_helpers_never_makes_a_lecture_stale(tmp_path, monkeypatch):
-    monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
-    monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
-    (tmp_path / "constraints.txt").write_text("numpy==2\n")
-    md = _executed_pair(tmp_path)
-    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
-    nb.metadata[RECORD_KEY].update(helpers_files={}, lock_sha256=notebook_pipeline.lock_digest())
-    nbformat.write(nb, md.with_suffix(".ipynb"))
-    (tmp_path / "helpers").mkdir()
+def test_a_comment_in_an_imported_helpers_module_makes_the_lecture_stale(recorded_lecture,
+                                                                         tmp_path):
+    (tmp_path / "helpers" / "ensembles.py").write_text("# a comment\nx = 1\n")
+    assert stale_reasons(recorded_lecture) == ["changed: helpers/ensembles.py"]
+
+
+def test_a_helpers_module_the_lecture_did_not_import_never_makes_it_stale(recorded_lecture,
+                                                                          tmp_path):
+    (tmp_path / "helpers" / "boosting.py").write_text("y = 2\n")
     (tmp_path / "helpers" / ".DS_Store").write_text("junk")
-    assert stale_reasons(md) == []
+    assert stale_reasons(recorded_lecture) == []
 
 
-def test_a_changed_lock_makes_a_lecture_stale(tmp_path, monkeypatch):
-    monkeypatch.setattr(notebook_pipeline, "ROOT", tmp_path)
-    monkeypatch.setattr(notebook_pipeline, "LOCK_FILE", tmp_path / "constraints.txt")
-    (tmp_path / "constraints.txt").write_text("numpy==2\n")
-    md = _executed_pair(tmp_path)
-    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
-    nb.metadata[RECORD_KEY].update(helpers_files={}, lock_sha256=notebook_pipeline.lock_digest())
-    nbformat.write(nb, md.with_suffix(".ipynb"))
+def test_a_changed_lock_makes_a_lecture_stale(recorded_lecture, tmp_path):
     (tmp_path / "constraints.txt").write_text("numpy==3\n")
-    assert stale_reasons(md) == ["constraints.txt changed"]
+    assert stale_reasons(recorded_lecture) == ["constraints.txt changed"]
 
 
 # --------------------------------------------------------------------------- end to end

@@ -252,9 +252,9 @@ def _gate_command(gate: str, names: list[str], keyword: str | None):
         if not ensure_chromium():
             print("WARNING: chromium is not available and could not be installed; "
                   "the browser checks are skipped", flush=True)
-        # two workers: the accessibility pages spread over both, the other modules
-        # (each renders every page once in a module-scoped fixture) stay whole
-        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadscope", *select,
+        # two workers: the accessibility pages spread over both; each other module, which
+        # renders every page once in a module-scoped fixture, stays on one (xdist_group)
+        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadgroup", *select,
                 "tests/html"], None
     raise ValueError(gate)
 

@@ -11,15 +11,9 @@ contradicts the notes, math and claim boxes, the longest output tables).
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-import yaml
+from built_site import CHROMIUM, HTML, toc_entries
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SERIOUS = ("serious", "critical")
 CONTRAST_SAMPLE = (
     "notebooks/02-4-feature-engineering",
@@ -31,31 +25,15 @@ CONTRAST_SAMPLE = (
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 
-def _toc_entries() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
-
-
-@pytest.fixture(scope="module")
-def page_factory():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        yield lambda: browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
-
-
-@pytest.mark.parametrize("entry", _toc_entries())
-def test_page_has_no_serious_or_critical_accessibility_violation(page_factory, entry):
+@pytest.mark.parametrize("entry", toc_entries())
+def test_page_has_no_serious_or_critical_accessibility_violation(browser, entry):
     from axe_playwright_python.sync_playwright import Axe
 
     contrast = not entry.startswith("notebooks/") or entry in CONTRAST_SAMPLE
     options = {"resultTypes": ["violations"]}
     if not contrast:
         options["rules"] = {"color-contrast": {"enabled": False}}
-    page = page_factory()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
     violations = Axe().run(page, options=options).response["violations"]
     page.close()

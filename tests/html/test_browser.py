@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from built_site import CHROMIUM, HTML, ROOT, toc_entries
 
 OVERFLOW_BASELINE = Path(__file__).with_name("code_overflow_baseline.json")
 """Code blocks per page that scrolled sideways at 1280 px before the lectures' code was
@@ -32,29 +25,16 @@ OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highligh
                  && p.scrollWidth > p.clientWidth + 1).length"""
 """Code (not outputs) in view that scrolls sideways."""
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def _toc_entries() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+# one worker renders every page once (module-scoped fixture); see tools/dev.py
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
+              pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture(scope="module")
 def rendered(browser):
     """Open every page; record requests, JS errors, math and image state."""
     results = {}
-    for entry in _toc_entries():
+    for entry in toc_entries():
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         requests, errors = [], []
         page.on("request", lambda r, acc=requests: acc.append(r.url))

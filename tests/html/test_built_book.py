@@ -7,35 +7,30 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from built_site import HTML, ROOT, toc_entries
 
-ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
 sys.path.insert(0, str(ROOT / "tools"))
 
 from book_pages import collect_claims, collect_runtimes  # noqa: E402
 
-
-def _toc_entries() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
-
+# its module-scoped fixture parses every page once, on one worker (tools/dev.py)
+pytestmark = pytest.mark.xdist_group("built-html")
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, BeautifulSoup]:
     if not (HTML / "index.html").exists():
         pytest.fail("no built book: run `python3.11 tools/dev.py book` first")
     return {entry: BeautifulSoup((HTML / f"{entry}.html").read_text(encoding="utf-8"), "lxml")
-            for entry in _toc_entries() if (HTML / f"{entry}.html").exists()}
+            for entry in toc_entries() if (HTML / f"{entry}.html").exists()}
 
 
 def test_every_toc_entry_produced_a_page(pages):
-    missing = [e for e in _toc_entries() if e not in pages]
+    missing = [e for e in toc_entries() if e not in pages]
     assert not missing, missing
 
 
