@@ -151,6 +151,17 @@ def attention_weights(
     return torch.softmax(scores, dim=-1)
 
 
+def _sdpa_args(args: dict) -> None:
+    """Check ``V`` of :func:`scaled_dot_product_attention` against ``K`` (the rest is
+    checked by attention_weights)."""
+    K = args["K"]
+    V = args["V"] = check_float_tensor("V", args["V"], min_ndim=2)
+    if K.shape[-2] != V.shape[-2]:
+        raise ValueError(f"keys and values must come in pairs: {K.shape[-2]} keys but "
+                         f"{V.shape[-2]} values")
+
+
+@boundary(check=_sdpa_args)
 def scaled_dot_product_attention(
     Q: torch.Tensor,
     K: torch.Tensor,
@@ -185,10 +196,6 @@ def scaled_dot_product_attention(
     torch.Tensor
         ``(..., n_q, d_v)``.
     """
-    V = check_float_tensor("V", V, min_ndim=2)
-    if K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"keys and values must come in pairs: {K.shape[-2]} keys but "
-                         f"{V.shape[-2]} values")
     return attention_weights(Q, K, mask, causal=causal, scale=scale) @ V
 
 
@@ -240,6 +247,33 @@ def merge_heads(X: torch.Tensor) -> torch.Tensor:
     return X.transpose(1, 2).reshape(N, L, h * d)
 
 
+def _multi_head_args(args: dict) -> None:
+    """Check the arguments of :meth:`MultiHeadAttention.forward`."""
+    embed_dim = args["self"].embed_dim
+    for name in ("query", "key", "value"):
+        X = args[name]
+        check_float_tensor(name, X, min_ndim=3)
+        if X.ndim != 3 or X.shape[-1] != embed_dim:
+            raise ValueError(f"{name} must be 3-D with {embed_dim} features, got "
+                             f"shape {tuple(X.shape)}")
+    query, key, value = (args[name] if args["self"].batch_first else args[name].transpose(0, 1)
+                         for name in ("query", "key", "value"))
+    if key.shape != value.shape:
+        raise ValueError(f"key and value must have the same shape, got "
+                         f"{tuple(key.shape)} and {tuple(value.shape)}")
+    if query.shape[0] != key.shape[0]:
+        raise ValueError(f"query and key must have the same batch size, got "
+                         f"{query.shape[0]} and {key.shape[0]}")
+    key_padding_mask = args["key_padding_mask"]
+    if key_padding_mask is not None:
+        if not isinstance(key_padding_mask, torch.Tensor) or \
+                key_padding_mask.dtype != torch.bool:
+            raise TypeError("key_padding_mask must be a boolean tensor (True = padding)")
+        if tuple(key_padding_mask.shape) != tuple(key.shape[:2]):
+            raise ValueError(f"key_padding_mask must have shape (N, S) = "
+                             f"{tuple(key.shape[:2])}, got {tuple(key_padding_mask.shape)}")
+
+
 class MultiHeadAttention(nn.Module):
     """Multi-head attention, computing the same function as ``nn.MultiheadAttention``.
 
@@ -277,6 +311,7 @@ class MultiHeadAttention(nn.Module):
         self.W_v = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.W_o = nn.Linear(embed_dim, embed_dim, bias=bias)
 
+    @boundary(check=_multi_head_args)
     def forward(
         self,
         query: torch.Tensor,
@@ -308,27 +343,10 @@ class MultiHeadAttention(nn.Module):
             ``(N, num_heads, L, S)`` attention weights of every head
             (``nn.MultiheadAttention`` returns their mean over the heads by default).
         """
-        for name, X in [("query", query), ("key", key), ("value", value)]:
-            check_float_tensor(name, X, min_ndim=3)
-            if X.ndim != 3 or X.shape[-1] != self.embed_dim:
-                raise ValueError(f"{name} must be 3-D with {self.embed_dim} features, got "
-                                 f"shape {tuple(X.shape)}")
         if not self.batch_first:
             query, key, value = (X.transpose(0, 1) for X in (query, key, value))
-        if key.shape != value.shape:
-            raise ValueError(f"key and value must have the same shape, got "
-                             f"{tuple(key.shape)} and {tuple(value.shape)}")
-        if query.shape[0] != key.shape[0]:
-            raise ValueError(f"query and key must have the same batch size, got "
-                             f"{query.shape[0]} and {key.shape[0]}")
         mask = None
         if key_padding_mask is not None:
-            if not isinstance(key_padding_mask, torch.Tensor) or \
-                    key_padding_mask.dtype != torch.bool:
-                raise TypeError("key_padding_mask must be a boolean tensor (True = padding)")
-            if tuple(key_padding_mask.shape) != tuple(key.shape[:2]):
-                raise ValueError(f"key_padding_mask must have shape (N, S) = "
-                                 f"{tuple(key.shape[:2])}, got {tuple(key_padding_mask.shape)}")
             mask = ~key_padding_mask[:, None, None, :]            # (N, 1, 1, S): may attend
         Q = split_heads(self.W_q(query), self.num_heads)          # (N, h, L, d)
         K = split_heads(self.W_k(key), self.num_heads)            # (N, h, S, d)
@@ -400,6 +418,16 @@ class LayerCost:
     max_path_length: int
 
 
+def _layer_cost_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`layer_cost` (in place)."""
+    if args["kind"] not in COST_KINDS:
+        raise ValueError(f"kind must be one of {COST_KINDS}, got {args['kind']!r}")
+    args["n"] = check_positive_int("n", args["n"])
+    args["d"] = check_positive_int("d", args["d"])
+    args["kernel_size"] = check_int("kernel_size", args["kernel_size"], low=2)
+
+
+@boundary(check=_layer_cost_args)
 def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = True
                ) -> LayerCost:
     """Exact cost of a self-attention, recurrent or convolutional layer on ``n`` positions.
@@ -444,11 +472,6 @@ def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = 
     -------
     LayerCost
     """
-    if kind not in COST_KINDS:
-        raise ValueError(f"kind must be one of {COST_KINDS}, got {kind!r}")
-    n = check_positive_int("n", n)
-    d = check_positive_int("d", d)
-    k = check_int("kernel_size", kernel_size, low=2)
     if kind == "self-attention":
         return LayerCost(4 * n * n * d, 1, min(1, n - 1))
     if kind == "recurrent":
@@ -456,5 +479,5 @@ def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = 
     layers, reach = 0, 1            # receptive field of a stack of `layers` convolutions
     while reach < n:
         layers += 1
-        reach = k ** layers if dilated else 1 + layers * (k - 1)
-    return LayerCost(2 * k * n * d * d, 1, layers)
+        reach = kernel_size ** layers if dilated else 1 + layers * (kernel_size - 1)
+    return LayerCost(2 * kernel_size * n * d * d, 1, layers)

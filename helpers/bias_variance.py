@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from helpers.checks import check_int, check_matrix, check_positive_int, check_real, check_vector
+from helpers.checks import (
+    boundary,
+    check_int,
+    check_matrix,
+    check_positive_int,
+    check_real,
+    check_vector,
+)
 
 __all__ = [
     "BiasVarianceResult",
@@ -47,11 +54,56 @@ TrainingSetSampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarra
 # --------------------------------------------------------------------------- validation
 
 
-def _check_x_test(x_test: object) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``x_test`` as given (1-D or 2-D float array) and as a 2-D model input."""
+def _check_x_test(x_test: object) -> np.ndarray:
+    """Return ``x_test`` as given: a 1-D or 2-D float array."""
     one_d = x_test is not None and not isinstance(x_test, str) and np.ndim(x_test) == 1
-    x = check_vector(x_test, "x_test") if one_d else check_matrix(x_test, "x_test")
-    return x, (x.reshape(-1, 1) if x.ndim == 1 else x)
+    return check_vector(x_test, "x_test") if one_d else check_matrix(x_test, "x_test")
+
+
+def _as_column(X: object) -> np.ndarray:
+    """``X`` as a finite float array of one column (a 1-D ``X`` is that column)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2 or X.shape[1] != 1:
+        raise ValueError(f"PolynomialRegression takes one input column, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinite values")
+    return X
+
+
+def _polynomial_fit_args(args: dict) -> None:
+    """Check the hyper-parameters and convert the data of :meth:`PolynomialRegression.fit`."""
+    model = args["self"]
+    check_int("degree", model.degree, low=0)
+    check_real("alpha", model.alpha, low=0)
+    try:
+        low, high = (check_real("domain", v) for v in model.domain)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"domain must be a pair (low, high) of finite numbers, "
+                         f"got {model.domain!r}") from err
+    if not low < high:
+        raise ValueError(f"domain must satisfy low < high, got {model.domain!r}")
+    X = args["X"] = _as_column(args["X"])
+    y = args["y"] = np.asarray(args["y"], dtype=float)
+    if y.shape != (len(X),):
+        raise ValueError(f"y must have shape ({len(X)},), got {y.shape}")
+    if len(X) == 0:
+        raise ValueError("cannot fit on an empty training set")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values")
+
+
+def _decomposition_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`bias_variance_decomposition` (in place);
+    ``x_test`` becomes a 1-D or 2-D float array."""
+    for name in ("make_model", "sample_training_set", "f_true"):
+        if not callable(args[name]):
+            raise TypeError(f"{name} must be callable, got {type(args[name]).__name__}")
+    args["x_test"] = _check_x_test(args["x_test"])
+    args["noise_sigma"] = check_real("noise_sigma", args["noise_sigma"], low=0)
+    args["n_rounds"] = check_int("n_rounds", args["n_rounds"], low=2)
+    args["seed"] = check_int("seed", args["seed"], low=0)
 
 
 def _as_vector(name: str, values: object, length: int) -> np.ndarray:
@@ -165,36 +217,16 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
         self.domain = domain
 
     def _features(self, X: object) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X.reshape(-1, 1)
-        if X.ndim != 2 or X.shape[1] != 1:
-            raise ValueError(f"PolynomialRegression takes one input column, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X contains NaN or infinite values")
+        X = _as_column(X)
         low, high = self.domain
         t = (2.0 * X[:, 0] - (low + high)) / (high - low)
         return np.polynomial.legendre.legvander(t, self.degree)
 
+    @boundary(check=_polynomial_fit_args)
     def fit(self, X: object, y: object) -> PolynomialRegression:
         """Fit the coefficients ``coef_`` (Legendre basis, constant first)."""
-        check_int("degree", self.degree, low=0)
-        alpha = check_real("alpha", self.alpha, low=0)
-        try:
-            low, high = (check_real("domain", v) for v in self.domain)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"domain must be a pair (low, high) of finite numbers, "
-                             f"got {self.domain!r}") from err
-        if not low < high:
-            raise ValueError(f"domain must satisfy low < high, got {self.domain!r}")
         A = self._features(X)
-        y = np.asarray(y, dtype=float)
-        if y.shape != (len(A),):
-            raise ValueError(f"y must have shape ({len(A)},), got {y.shape}")
-        if len(A) == 0:
-            raise ValueError("cannot fit on an empty training set")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinite values")
+        alpha = float(self.alpha)
         if alpha == 0.0:
             self.coef_ = np.linalg.lstsq(A, y, rcond=None)[0]
         else:
@@ -320,6 +352,7 @@ class BiasVarianceResult:
                 "total": self.total, "expected_error": self.expected_error}
 
 
+@boundary(check=_decomposition_args)
 def bias_variance_decomposition(
     make_model: Callable[[], object],
     sample_training_set: TrainingSetSampler,
@@ -362,19 +395,9 @@ def bias_variance_decomposition(
     -------
     BiasVarianceResult
     """
-    if not callable(make_model):
-        raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
-    if not callable(sample_training_set):
-        raise TypeError("sample_training_set must be callable, got "
-                        f"{type(sample_training_set).__name__}")
-    if not callable(f_true):
-        raise TypeError(f"f_true must be callable, got {type(f_true).__name__}")
-    x, X_test = _check_x_test(x_test)
-    noise_sigma = check_real("noise_sigma", noise_sigma, low=0)
-    n_rounds = check_int("n_rounds", n_rounds, low=2)
-    seed = check_int("seed", seed, low=0)
-    n_test = len(x)
-    f_test = _as_vector("f_true(x_test)", f_true(x), n_test)
+    X_test = x_test.reshape(-1, 1) if x_test.ndim == 1 else x_test  # the models' input
+    n_test = len(x_test)
+    f_test = _as_vector("f_true(x_test)", f_true(x_test), n_test)
 
     train_seq, noise_seq = np.random.SeedSequence(seed).spawn(2)
     train_rng, noise_rng = np.random.default_rng(train_seq), np.random.default_rng(noise_seq)
@@ -386,7 +409,7 @@ def bias_variance_decomposition(
         model.fit(X, y)
         predictions[r] = _as_vector(f"round {r}: the model's predictions",
                                     model.predict(X_test), n_test)
-    return BiasVarianceResult(x_test=x, f_test=f_test, predictions=predictions,
+    return BiasVarianceResult(x_test=x_test, f_test=f_test, predictions=predictions,
                               y_test=y_test, noise_sigma=noise_sigma)
 
 

@@ -30,7 +30,7 @@ from numbers import Real
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from helpers.checks import check_int, check_matrix, check_real, check_target
+from helpers.checks import boundary, check_int, check_matrix, check_real, check_target
 from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor, NotFittedError
 
 __all__ = [
@@ -157,6 +157,15 @@ def fit_stump(X: object, y: object, sample_weight: object = None,
 # --------------------------------------------------------------------------- AdaBoost
 
 
+def _adaboost_fit_args(args: dict) -> None:
+    """Check and convert the data given to :meth:`AdaBoostClassifier.fit` (in place)."""
+    X = args["X"] = check_matrix(args["X"])
+    y = args["y"] = check_target(args["y"], len(X), numeric=False)
+    num_classes = len(np.unique(y))
+    if num_classes != 2:
+        raise ValueError(f"AdaBoostClassifier needs exactly 2 classes, got {num_classes}")
+
+
 class AdaBoostClassifier:
     """Binary AdaBoost with decision stumps (Freund and Schapire, 1997), from scratch.
 
@@ -209,14 +218,10 @@ class AdaBoostClassifier:
             raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
         self.criterion = criterion
 
+    @boundary(check=_adaboost_fit_args)
     def fit(self, X: object, y: object) -> AdaBoostClassifier:
         """Run up to ``n_estimators`` rounds on ``X`` (n, d) and two-class ``y``; return self."""
-        X = check_matrix(X)
-        y = check_target(y, len(X), numeric=False)
         self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            raise ValueError(f"AdaBoostClassifier needs exactly 2 classes, got "
-                             f"{len(self.classes_)}")
         signs = np.where(y == self.classes_[1], 1.0, -1.0)
         n = len(X)
         self.n_features_in_ = X.shape[1]

@@ -250,6 +250,21 @@ def parse_currency(values: object, strict: bool = False) -> pd.Series:
     return pd.Series(out, index=series.index, name=series.name)
 
 
+def _parse_area_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`parse_area` (in place)."""
+    series = args["values"] = _as_series(args["values"])
+    args["strict"] = _check_strict(args["strict"])
+    default_unit = args["default_unit"]
+    if default_unit is not None and not isinstance(default_unit, str):
+        raise TypeError(f"default_unit must be a unit name such as 'sqft' or None, got "
+                        f"{type(default_unit).__name__}")
+    if default_unit is not None and default_unit.lower() not in _AREA_UNITS:
+        raise ValueError(f"unknown default_unit {default_unit!r}; expected one of "
+                         f"{sorted(_AREA_UNITS)}")
+    _check_str_or_missing(series, "values", _is_number)
+
+
+@boundary(check=_parse_area_args)
 def parse_area(values: object, strict: bool = False, default_unit: str | None = None
                ) -> pd.Series:
     """Parse areas with a unit into square feet: ``"1,480 sqft"``, ``"0.37 Acres"``.
@@ -277,18 +292,9 @@ def parse_area(values: object, strict: bool = False, default_unit: str | None = 
     >>> parse_area(["1,480 sqft", "0.5 Acres", "12", None]).tolist()
     [1480.0, 21780.0, nan, nan]
     """
-    series = _as_series(values)
-    strict = _check_strict(strict)
-    if default_unit is not None and not isinstance(default_unit, str):
-        raise TypeError(f"default_unit must be a unit name such as 'sqft' or None, got "
-                        f"{type(default_unit).__name__}")
-    if default_unit is not None and default_unit.lower() not in _AREA_UNITS:
-        raise ValueError(f"unknown default_unit {default_unit!r}; expected one of "
-                         f"{sorted(_AREA_UNITS)}")
-    _check_str_or_missing(series, "values", _is_number)
-    out = np.full(len(series), np.nan)
-    bad = np.zeros(len(series), dtype=bool)
-    for i, value in enumerate(series.to_numpy(dtype=object)):
+    out = np.full(len(values), np.nan)
+    bad = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values.to_numpy(dtype=object)):
         if _is_missing(value):
             continue
         if _is_number(value):  # a bare number, in default_unit
@@ -303,9 +309,9 @@ def parse_area(values: object, strict: bool = False, default_unit: str | None = 
             continue
         out[i] = number * factor
     if strict and bad.any():
-        _raise_unparsed("areas", series, bad,
+        _raise_unparsed("areas", values, bad,
                         "expected a number and a unit, e.g. '1,480 sqft' or '0.37 Acres'")
-    return pd.Series(out, index=series.index, name=series.name)
+    return pd.Series(out, index=values.index, name=values.name)
 
 
 def parse_dates(values: object, formats: Sequence[str] = DATE_FORMATS, strict: bool = False
@@ -386,6 +392,17 @@ def _numeric(values: object, name: str = "values") -> pd.Series:
                         f"{series.dtype}") from err
 
 
+def _iqr_args(args: dict) -> None:
+    """Check ``k`` of :func:`iqr_bounds`; ``values`` becomes a float array (NaN = missing)."""
+    x = args["values"] = _numeric(args["values"]).to_numpy()
+    k = args["k"]
+    if isinstance(k, bool) or not isinstance(k, Real) or not k >= 0 or math.isinf(k):
+        raise ValueError(f"k must be a finite number >= 0, got {k!r}")
+    if np.isnan(x).all():
+        raise ValueError("values has no non-missing value; the quartiles are undefined")
+
+
+@boundary(check=_iqr_args)
 def iqr_bounds(values: object, k: float = 1.5) -> tuple[float, float]:
     """The box-plot fences: ``[Q1 - k IQR, Q3 + k IQR]``, with ``IQR = Q3 - Q1``.
 
@@ -405,12 +422,7 @@ def iqr_bounds(values: object, k: float = 1.5) -> tuple[float, float]:
     (float, float)
         Lower and upper fence.
     """
-    x = _numeric(values).to_numpy()
-    if isinstance(k, bool) or not isinstance(k, Real) or not k >= 0 or math.isinf(k):
-        raise ValueError(f"k must be a finite number >= 0, got {k!r}")
-    x = x[~np.isnan(x)]
-    if x.size == 0:
-        raise ValueError("values has no non-missing value; the quartiles are undefined")
+    x = values[~np.isnan(values)]                 # the non-missing values
     q1, q3 = np.percentile(x, [25, 75])
     iqr = q3 - q1
     return float(q1 - k * iqr), float(q3 + k * iqr)
@@ -520,6 +532,19 @@ def _group_keys(frame: pd.DataFrame, lhs: list[str]) -> pd.Series:
     return keys.where(frame[lhs].notna().all(axis=1))
 
 
+def _fd_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`fd_violations` and :func:`fd_repair`
+    (in place): ``lhs`` becomes a list of column names, ``rhs`` one column name."""
+    frame = args["frame"] = check_frame("frame", args["frame"])
+    lhs = args["lhs"] = _columns(frame, args["lhs"], "lhs")
+    rhs = args["rhs"] = _columns(frame, args["rhs"], "rhs")[0]
+    if rhs in lhs:
+        raise ValueError(f"rhs {rhs!r} is also in lhs; the dependency is trivial")
+    if "fill_missing" in args and not isinstance(args["fill_missing"], bool):
+        raise TypeError("fill_missing must be True or False")
+
+
+@boundary(check=_fd_args)
 def fd_violations(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str) -> pd.Series:
     """Rows that take part in a violation of the functional dependency ``lhs -> rhs``.
 
@@ -534,20 +559,16 @@ def fd_violations(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str) -> pd
     pandas.Series of bool
         Same index as ``frame``.
     """
-    frame = check_frame("frame", frame)
-    lhs_cols = _columns(frame, lhs, "lhs")
-    rhs_col = _columns(frame, rhs, "rhs")[0]
-    if rhs_col in lhs_cols:
-        raise ValueError(f"rhs {rhs_col!r} is also in lhs; the dependency is trivial")
-    keys = _group_keys(frame, lhs_cols)
-    y = frame[rhs_col]
+    keys = _group_keys(frame, lhs)
+    y = frame[rhs]
     present = keys.notna() & y.notna()
     distinct = y[present].groupby(keys[present], sort=False).transform("nunique")
-    flags = pd.Series(False, index=frame.index, name=f"{','.join(lhs_cols)} -> {rhs_col}")
+    flags = pd.Series(False, index=frame.index, name=f"{','.join(lhs)} -> {rhs}")
     flags[present] = distinct.to_numpy() > 1
     return flags
 
 
+@boundary(check=_fd_args)
 def fd_repair(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str,
               fill_missing: bool = False) -> pd.Series:
     """Repair ``lhs -> rhs`` by majority vote: each row gets its X group's most common Y.
@@ -563,15 +584,8 @@ def fd_repair(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str,
     pandas.Series
         The repaired ``rhs`` column (same index and dtype where possible).
     """
-    frame = check_frame("frame", frame)
-    lhs_cols = _columns(frame, lhs, "lhs")
-    rhs_col = _columns(frame, rhs, "rhs")[0]
-    if rhs_col in lhs_cols:
-        raise ValueError(f"rhs {rhs_col!r} is also in lhs; the dependency is trivial")
-    if not isinstance(fill_missing, bool):
-        raise TypeError("fill_missing must be True or False")
-    keys = _group_keys(frame, lhs_cols)
-    y = frame[rhs_col]
+    keys = _group_keys(frame, lhs)
+    y = frame[rhs]
     present = keys.notna() & y.notna()
     pairs = pd.DataFrame({"key": keys[present], "y": y[present]})
     counts = pairs.groupby(["key", "y"], sort=False, observed=True).size()
@@ -755,6 +769,15 @@ def fold_category(value: object) -> object:
     return re.sub(r"[\W_]+", "", str(value).casefold())
 
 
+def _edit_distance_args(args: dict) -> None:
+    """Check the arguments of :func:`edit_distance`: two strings."""
+    a, b = args["a"], args["b"]
+    if not isinstance(a, str) or not isinstance(b, str):
+        raise TypeError(f"edit_distance compares two strings, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+
+
+@boundary(check=_edit_distance_args)
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b.
 
@@ -766,9 +789,6 @@ def edit_distance(a: str, b: str) -> int:
     >>> edit_distance("kitten", "sitting")
     3
     """
-    if not isinstance(a, str) or not isinstance(b, str):
-        raise TypeError(f"edit_distance compares two strings, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
     if len(a) < len(b):
         a, b = b, a
     previous = list(range(len(b) + 1))

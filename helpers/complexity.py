@@ -127,6 +127,14 @@ class ComplexityCurve:
         return float(self.val_error[i] - self.train_error[i])
 
 
+def _complexity_curve_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`complexity_curve` (in place)."""
+    args["X"], args["y"] = _check_data(args["X"], args["y"])
+    args["values"] = _check_nonempty("values", args["values"])
+    args["splits"] = check_splits(args["splits"], len(args["X"]))
+
+
+@boundary(check=_complexity_curve_args)
 def complexity_curve(
     make_model: Callable[[object], object],
     values: Sequence,
@@ -158,9 +166,6 @@ def complexity_curve(
     -------
     ComplexityCurve
     """
-    X, y = _check_data(X, y)
-    values = _check_nonempty("values", values)
-    splits = check_splits(splits, len(X))
     train_errors = np.empty((len(values), len(splits)))
     val_errors = np.empty_like(train_errors)
     for i, value in enumerate(values):
@@ -202,6 +207,22 @@ class LearningCurve:
         return self.val_errors.mean(axis=1)
 
 
+def _learning_curve_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`learning_curve` (in place)."""
+    args["X"], args["y"] = _check_data(args["X"], args["y"])
+    splits = args["splits"] = check_splits(args["splits"], len(args["X"]))
+    sizes = args["sizes"] = np.asarray(_check_nonempty("sizes", args["sizes"]))
+    if not np.issubdtype(sizes.dtype, np.integer) or sizes.ndim != 1:
+        raise TypeError("sizes must be a 1-D sequence of ints")
+    if sizes.min() < 1 or np.any(np.diff(sizes) <= 0):
+        raise ValueError(f"sizes must be positive and strictly increasing, got {sizes.tolist()}")
+    smallest = min(len(train) for train, _ in splits)
+    if sizes.max() > smallest:
+        raise ValueError(f"the largest size {int(sizes.max())} exceeds the smallest training "
+                         f"split ({smallest} examples)")
+
+
+@boundary(check=_learning_curve_args)
 def learning_curve(
     make_model: Callable[[], object],
     sizes: Sequence[int],
@@ -236,17 +257,6 @@ def learning_curve(
     -------
     LearningCurve
     """
-    X, y = _check_data(X, y)
-    splits = check_splits(splits, len(X))
-    sizes = np.asarray(_check_nonempty("sizes", sizes))
-    if not np.issubdtype(sizes.dtype, np.integer) or sizes.ndim != 1:
-        raise TypeError("sizes must be a 1-D sequence of ints")
-    if sizes.min() < 1 or np.any(np.diff(sizes) <= 0):
-        raise ValueError(f"sizes must be positive and strictly increasing, got {sizes.tolist()}")
-    smallest = min(len(train) for train, _ in splits)
-    if sizes.max() > smallest:
-        raise ValueError(f"the largest size {int(sizes.max())} exceeds the smallest training "
-                         f"split ({smallest} examples)")
     train_errors = np.empty((len(sizes), len(splits)))
     val_errors = np.empty_like(train_errors)
     for i, size in enumerate(sizes):

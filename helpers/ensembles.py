@@ -27,7 +27,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
-from helpers.checks import check_int, check_matrix, check_rng, check_target
+from helpers.checks import boundary, check_int, check_matrix, check_rng, check_target
 
 __all__ = [
     "BaggingClassifier",
@@ -51,6 +51,15 @@ def _check_Xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- bootstrap
 
 
+def _bootstrap_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`bootstrap_indices` (in place)."""
+    args["n"] = check_int("n", args["n"], low=1)
+    if args["n_samples"] is not None:
+        args["n_samples"] = check_int("n_samples", args["n_samples"], low=1)
+    args["rng"] = check_rng(args["rng"])
+
+
+@boundary(check=_bootstrap_args)
 def bootstrap_indices(n: int, n_samples: int | None = None,
                       rng: np.random.Generator | None = None) -> np.ndarray:
     """Draw a bootstrap sample: ``n_samples`` row indices from ``range(n)`` with replacement.
@@ -72,9 +81,7 @@ def bootstrap_indices(n: int, n_samples: int | None = None,
     numpy.ndarray
         ``(n_samples,)`` integer indices in ``[0, n)``.
     """
-    n = check_int("n", n, low=1)
-    n_samples = n if n_samples is None else check_int("n_samples", n_samples, low=1)
-    return check_rng(rng).integers(0, n, size=n_samples)
+    return rng.integers(0, n, size=n if n_samples is None else n_samples)
 
 
 def out_of_bag_mask(indices: object, n: int) -> np.ndarray:

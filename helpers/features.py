@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_int, check_vector
+from helpers.checks import boundary, check_int, check_vector
 from helpers.transforms import import_transformers, minilm_model_dir
 
 __all__ = [
@@ -92,6 +92,15 @@ def _check_token_lists(name: str, docs: object) -> list[list[str]]:
 # --------------------------------------------------------------------------- numbers
 
 
+def _bin_edges_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`bin_edges` (in place)."""
+    args["x"] = _check_vector("x", args["x"])
+    args["num_bins"] = _check_int("num_bins", args["num_bins"], 1)
+    if args["strategy"] not in ("uniform", "quantile"):
+        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {args['strategy']!r}")
+
+
+@boundary(check=_bin_edges_args)
 def bin_edges(x: object, num_bins: int, strategy: str = "quantile") -> np.ndarray:
     """Edges of ``num_bins`` bins for a numeric column, learnt from training values.
 
@@ -106,14 +115,10 @@ def bin_edges(x: object, num_bins: int, strategy: str = "quantile") -> np.ndarra
         Increasing edges, ``len = bins + 1``; the first is the minimum, the last the
         maximum of ``x``.
     """
-    x = _check_vector("x", x)
-    num_bins = _check_int("num_bins", num_bins, 1)
     if strategy == "uniform":
         edges = np.linspace(x.min(), x.max(), num_bins + 1)
-    elif strategy == "quantile":
-        edges = np.quantile(x, np.linspace(0, 1, num_bins + 1))
     else:
-        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
+        edges = np.quantile(x, np.linspace(0, 1, num_bins + 1))
     edges = np.unique(edges)
     if len(edges) < 2:
         raise ValueError("x is constant: it cannot be binned")
@@ -138,6 +143,17 @@ def bin_values(x: object, edges: object) -> np.ndarray:
 # --------------------------------------------------------------------------- categories
 
 
+def _category_levels_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`category_levels` (in place)."""
+    series = args["values"] = _as_series("values", args["values"])
+    args["min_frequency"] = _check_int("min_frequency", args["min_frequency"], 1)
+    if args["max_categories"] is not None:
+        args["max_categories"] = _check_int("max_categories", args["max_categories"], 1)
+    if series.dropna().empty:
+        raise ValueError("values has no non-missing entries")
+
+
+@boundary(check=_category_levels_args)
 def category_levels(values: object, min_frequency: int = 1,
                     max_categories: int | None = None) -> list:
     """The categories that get their own one-hot column: the frequent ones.
@@ -148,13 +164,7 @@ def category_levels(values: object, min_frequency: int = 1,
     Missing values are never a level. Sorted by decreasing count, ties by value.
     Used in lecture 2.4.
     """
-    series = _as_series("values", values)
-    min_frequency = _check_int("min_frequency", min_frequency, 1)
-    if max_categories is not None:
-        max_categories = _check_int("max_categories", max_categories, 1)
-    counts = series.dropna().value_counts()
-    if counts.empty:
-        raise ValueError("values has no non-missing entries")
+    counts = values.dropna().value_counts()
     table = pd.DataFrame({"level": counts.index.astype(object), "count": counts.to_numpy()})
     table["key"] = table["level"].map(str)
     table = table.sort_values(["count", "key"], ascending=[False, True], kind="stable")
@@ -162,6 +172,19 @@ def category_levels(values: object, min_frequency: int = 1,
     return kept if max_categories is None else kept[:max_categories]
 
 
+def _one_hot_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`one_hot` (in place)."""
+    args["values"] = _as_series("values", args["values"])
+    levels = args["levels"]
+    if isinstance(levels, str) or not isinstance(levels, Sequence):
+        raise TypeError("levels must be a sequence of categories (from category_levels)")
+    if len(levels) == 0 and not args["unknown"]:
+        raise ValueError("levels is empty: with unknown=False nothing could be encoded")
+    if len(set(levels)) != len(levels):
+        raise ValueError("levels contains duplicates")
+
+
+@boundary(check=_one_hot_args)
 def one_hot(values: object, levels: Sequence, unknown: bool = True) -> pd.DataFrame:
     """One-hot encode ``values`` over the learnt ``levels``, plus an "unknown" column.
 
@@ -178,25 +201,18 @@ def one_hot(values: object, levels: Sequence, unknown: bool = True) -> pd.DataFr
         ``float`` columns named after the levels (and :data:`UNKNOWN`), the index of
         ``values``.
     """
-    series = _as_series("values", values)
-    if isinstance(levels, str) or not isinstance(levels, Sequence):
-        raise TypeError("levels must be a sequence of categories (from category_levels)")
-    if len(levels) == 0 and not unknown:
-        raise ValueError("levels is empty: with unknown=False nothing could be encoded")
-    if len(set(levels)) != len(levels):
-        raise ValueError("levels contains duplicates")
     position = {level: k for k, level in enumerate(levels)}
-    codes = series.map(lambda v: position.get(v, -1)).to_numpy(dtype=np.int64)
+    codes = values.map(lambda v: position.get(v, -1)).to_numpy(dtype=np.int64)
     other = codes < 0
     if other.any() and not unknown:
-        outside = sorted({str(v) for v in series[other]})
+        outside = sorted({str(v) for v in values[other]})
         raise ValueError(f"{int(other.sum())} values are not among the learnt levels "
                          f"(e.g. {outside[:5]}); use unknown=True to map them to {UNKNOWN!r}")
     width = len(levels) + (1 if unknown else 0)
-    matrix = np.zeros((len(series), width))
-    matrix[np.arange(len(series)), np.where(other, len(levels), codes)] = 1.0
+    matrix = np.zeros((len(values), width))
+    matrix[np.arange(len(values)), np.where(other, len(levels), codes)] = 1.0
     columns = [str(level) for level in levels] + ([UNKNOWN] if unknown else [])
-    return pd.DataFrame(matrix, columns=columns, index=series.index)
+    return pd.DataFrame(matrix, columns=columns, index=values.index)
 
 
 def cross_categories(*columns: object, sep: str = " x ") -> pd.Series:
@@ -226,6 +242,16 @@ def cross_categories(*columns: object, sep: str = " x ") -> pd.Series:
 # --------------------------------------------------------------------------- dates
 
 
+def _expand_datetime_args(args: dict) -> None:
+    """Check ``dates`` of :func:`expand_datetime` and make it a datetime Series."""
+    series = args["dates"] = pd.to_datetime(_as_series("dates", args["dates"]))
+    if series.isna().any():
+        raise ValueError(f"dates has {int(series.isna().sum())} missing values; impute or drop")
+    if series.empty:
+        raise ValueError("dates is empty")
+
+
+@boundary(check=_expand_datetime_args)
 def expand_datetime(dates: object, start: object = None) -> pd.DataFrame:
     """Expand timestamps into the calendar features a model can use.
 
@@ -235,22 +261,17 @@ def expand_datetime(dates: object, start: object = None) -> pd.DataFrame:
     default the earliest date: a trend feature). Holidays would need a calendar
     of the region and are left out. Used in lecture 2.4.
     """
-    series = pd.to_datetime(_as_series("dates", dates))
-    if series.isna().any():
-        raise ValueError(f"dates has {int(series.isna().sum())} missing values; impute or drop")
-    if series.empty:
-        raise ValueError("dates is empty")
-    origin = series.min() if start is None else pd.Timestamp(start)
+    origin = dates.min() if start is None else pd.Timestamp(start)
     out = pd.DataFrame({
-        "year": series.dt.year,
-        "month": series.dt.month,
-        "day": series.dt.day,
-        "day_of_year": series.dt.day_of_year,
-        "week_of_year": series.dt.isocalendar().week,
-        "day_of_week": series.dt.day_of_week,
-        "is_weekend": (series.dt.day_of_week >= 5),
-        "days_since_start": (series - origin).dt.days,
-    }, index=series.index)
+        "year": dates.dt.year,
+        "month": dates.dt.month,
+        "day": dates.dt.day,
+        "day_of_year": dates.dt.day_of_year,
+        "week_of_year": dates.dt.isocalendar().week,
+        "day_of_week": dates.dt.day_of_week,
+        "is_weekend": (dates.dt.day_of_week >= 5),
+        "days_since_start": (dates - origin).dt.days,
+    }, index=dates.index)
     return out.astype(np.int64)
 
 
@@ -280,6 +301,17 @@ def build_vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,
     return {token: k for k, token in enumerate(ranked)}
 
 
+def _bag_of_words_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`bag_of_words` (in place)."""
+    args["docs"] = _check_token_lists("docs", args["docs"])
+    vocabulary = args["vocabulary"]
+    if not isinstance(vocabulary, Mapping) or not vocabulary:
+        raise ValueError("vocabulary must be a non-empty mapping token -> column")
+    if sorted(vocabulary.values()) != list(range(len(vocabulary))):
+        raise ValueError("vocabulary columns must be 0 .. len(vocabulary) - 1")
+
+
+@boundary(check=_bag_of_words_args)
 def bag_of_words(docs: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -> np.ndarray:
     """Count matrix: entry ``(i, j)`` is how often token ``j`` occurs in document ``i``.
 
@@ -287,13 +319,7 @@ def bag_of_words(docs: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -
     tokens outside the vocabulary are ignored. Dense ``float`` output, meant for
     vocabularies of up to a few thousand tokens. Used in lecture 2.4.
     """
-    docs = _check_token_lists("docs", docs)
-    if not isinstance(vocabulary, Mapping) or not vocabulary:
-        raise ValueError("vocabulary must be a non-empty mapping token -> column")
-    size = len(vocabulary)
-    if sorted(vocabulary.values()) != list(range(size)):
-        raise ValueError("vocabulary columns must be 0 .. len(vocabulary) - 1")
-    counts = np.zeros((len(docs), size))
+    counts = np.zeros((len(docs), len(vocabulary)))
     for i, doc in enumerate(docs):
         columns = [vocabulary[t] for t in doc if t in vocabulary]
         np.add.at(counts[i], columns, 1.0)
@@ -382,6 +408,21 @@ def mean_pool(hidden, attention_mask):
     return (hidden * mask).sum(dim=1) / mask.sum(dim=1)
 
 
+def _encode_sentences_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`encode_sentences` (in place)."""
+    texts = args["texts"]
+    if isinstance(texts, str) or not isinstance(texts, Sequence | pd.Series):
+        raise TypeError("texts must be a sequence of strings")
+    texts = args["texts"] = list(texts)
+    if not texts:
+        raise ValueError("texts is empty")
+    if not all(isinstance(t, str) and t.strip() for t in texts):
+        raise ValueError("every text must be a non-empty string")
+    args["batch_size"] = _check_int("batch_size", args["batch_size"], 1)
+    args["max_length"] = _check_int("max_length", args["max_length"], 2)
+
+
+@boundary(check=_encode_sentences_args)
 def encode_sentences(texts: Sequence[str], tokenizer, model, batch_size: int = 32,
                      max_length: int = 128) -> np.ndarray:
     """Sentence embeddings: MiniLM token vectors, mean-pooled and scaled to unit length.
@@ -399,15 +440,6 @@ def encode_sentences(texts: Sequence[str], tokenizer, model, batch_size: int = 3
     """
     import torch
 
-    if isinstance(texts, str) or not isinstance(texts, Sequence | pd.Series):
-        raise TypeError("texts must be a sequence of strings")
-    texts = list(texts)
-    if not texts:
-        raise ValueError("texts is empty")
-    if not all(isinstance(t, str) and t.strip() for t in texts):
-        raise ValueError("every text must be a non-empty string")
-    batch_size = _check_int("batch_size", batch_size, 1)
-    max_length = _check_int("max_length", max_length, 2)
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     with torch.no_grad():

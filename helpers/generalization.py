@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.checks import check_positive_int, check_real, check_rng, check_vector
+from helpers.checks import boundary, check_positive_int, check_real, check_rng, check_vector
 
 __all__ = [
     "StepDistribution",
@@ -219,6 +219,14 @@ def threshold_grid(size: int) -> np.ndarray:
     return (np.arange(size) + 0.5) / size
 
 
+def _population_loss_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`threshold_population_loss` (in place)."""
+    args["thresholds"] = _check_thresholds(args["thresholds"])
+    if not isinstance(args["dist"], StepDistribution):
+        raise TypeError(f"dist must be a StepDistribution, got {type(args['dist']).__name__}")
+
+
+@boundary(check=_population_loss_args)
 def threshold_population_loss(thresholds: object, dist: StepDistribution) -> np.ndarray:
     """Exact ``L(h_t, D_all) = P(h_t(x) != y)`` of ``h_t(x) = 1[x > t]`` for every threshold.
 
@@ -231,14 +239,18 @@ def threshold_population_loss(thresholds: object, dist: StepDistribution) -> np.
     numpy.ndarray
         ``(|H|,)`` losses in [0, 1].
     """
-    t = _check_thresholds(thresholds)
-    if not isinstance(dist, StepDistribution):
-        raise TypeError(f"dist must be a StepDistribution, got {type(dist).__name__}")
-    tc = np.clip(t, 0.0, 1.0)
+    tc = np.clip(thresholds, 0.0, 1.0)
     mass = dist.positive_mass(tc)
     return 2 * mass + (1 - tc) - dist.positive_mass(1.0)
 
 
+def _empirical_loss_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`threshold_empirical_loss` (in place)."""
+    args["thresholds"] = _check_thresholds(args["thresholds"])
+    args["x"], args["y"] = _check_data(args["x"], args["y"])
+
+
+@boundary(check=_empirical_loss_args)
 def threshold_empirical_loss(thresholds: object, x: object, y: object) -> np.ndarray:
     """``L(h_t, D)``, the fraction of errors of every threshold on every data set.
 
@@ -260,17 +272,15 @@ def threshold_empirical_loss(thresholds: object, x: object, y: object) -> np.nda
     numpy.ndarray
         ``(..., |H|)`` losses, in the order of ``thresholds``.
     """
-    t = _check_thresholds(thresholds)
-    x, y = _check_data(x, y)
     xf, yf, lead = _flat(x, y)
-    order = np.argsort(t, kind="stable")
-    num_h, n = len(t), xf.shape[1]
+    order = np.argsort(thresholds, kind="stable")
+    num_h, n = len(thresholds), xf.shape[1]
     out = np.empty((len(xf), num_h))
     rows_per_chunk = max(1, _CHUNK_CELLS // (num_h + 1 + n))
     for start in range(0, len(xf), rows_per_chunk):
         rows = slice(start, start + rows_per_chunk)
         # bins[i] = number of thresholds strictly below x_i: thresholds j < bins[i] say 1
-        bins = np.searchsorted(t[order], xf[rows], side="left")
+        bins = np.searchsorted(thresholds[order], xf[rows], side="left")
         zeros, ones = _bin_counts(bins, yf[rows], num_h + 1)
         ones_below = np.cumsum(ones, axis=1)[:, :num_h]          # y = 1 but h_t says 0
         zeros_above = zeros.sum(axis=1, keepdims=True) - np.cumsum(zeros, axis=1)[:, :num_h]
@@ -295,6 +305,15 @@ def erm_threshold(thresholds: object, x: object, y: object) -> np.ndarray:
     return np.argmin(threshold_empirical_loss(thresholds, x, y), axis=-1)
 
 
+def _uniform_deviation_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`uniform_deviation` (in place)."""
+    args["thresholds"] = _check_thresholds(args["thresholds"])
+    args["n"] = check_positive_int("n", args["n"])
+    args["num_sets"] = check_positive_int("num_sets", args["num_sets"])
+    args["rng"] = check_rng(args["rng"])
+
+
+@boundary(check=_uniform_deviation_args)
 def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_sets: int,
                       rng: np.random.Generator) -> np.ndarray:
     """``max_h |L(h, D_train) - L(h, D_all)|`` for ``num_sets`` fresh training sets of size ``n``.
@@ -308,16 +327,12 @@ def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_se
     numpy.ndarray
         ``(num_sets,)`` deviations in [0, 1].
     """
-    t = _check_thresholds(thresholds)
-    n = check_positive_int("n", n)
-    num_sets = check_positive_int("num_sets", num_sets)
-    rng = check_rng(rng)
-    true_loss = threshold_population_loss(t, dist)
-    rows_per_chunk = max(1, _CHUNK_CELLS // (len(t) + 1 + n))
+    true_loss = threshold_population_loss(thresholds, dist)
+    rows_per_chunk = max(1, _CHUNK_CELLS // (len(thresholds) + 1 + n))
     deviations = []
     for start in range(0, num_sets, rows_per_chunk):
         x, y = dist.sample(n, rng, num_sets=min(rows_per_chunk, num_sets - start))
-        gap = np.abs(threshold_empirical_loss(t, x, y) - true_loss)
+        gap = np.abs(threshold_empirical_loss(thresholds, x, y) - true_loss)
         deviations.append(gap.max(axis=1))
     return np.concatenate(deviations)
 
@@ -364,6 +379,16 @@ def hoeffding_bound(n: object, eps: object) -> float | np.ndarray:
     return _scalar_or_array(2 * np.exp(-2 * n_arr * eps_arr**2))
 
 
+def _union_bound_args(args: dict) -> None:
+    """Check the arguments of :func:`hoeffding_union_bound` and make them float arrays."""
+    size = np.asarray(args["num_hypotheses"], dtype=float)
+    if not (np.isfinite(size).all() and (size >= 1).all()):
+        raise ValueError(f"num_hypotheses must be at least 1, got {args['num_hypotheses']!r}")
+    args["num_hypotheses"] = size
+    args["n"], args["eps"] = _check_bound_args(args["n"], args["eps"])
+
+
+@boundary(check=_union_bound_args)
 def hoeffding_union_bound(num_hypotheses: object, n: object, eps: object
                           ) -> float | np.ndarray:
     """``P(D_train is bad) <= |H| * 2 exp(-2 n eps^2)``: Hoeffding plus the union bound.
@@ -372,25 +397,28 @@ def hoeffding_union_bound(num_hypotheses: object, n: object, eps: object
     is at most the sum of the probabilities. Values above 1 are returned as they are
     (the bound is then vacuous). Broadcasts over array arguments. Used in appendix A.1.
     """
-    size = np.asarray(num_hypotheses, dtype=float)
-    if not (np.isfinite(size).all() and (size >= 1).all()):
-        raise ValueError(f"num_hypotheses must be at least 1, got {num_hypotheses!r}")
-    n_arr, eps_arr = _check_bound_args(n, eps)
-    return _scalar_or_array(size * 2 * np.exp(-2 * n_arr * eps_arr**2))
+    return _scalar_or_array(num_hypotheses * 2 * np.exp(-2 * n * eps**2))
 
 
+def _samples_needed_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`samples_needed` (in place)."""
+    num_hypotheses = args["num_hypotheses"]
+    if isinstance(num_hypotheses, bool) or not isinstance(num_hypotheses, int | np.integer):
+        raise TypeError(f"num_hypotheses must be an int, got {type(num_hypotheses).__name__}")
+    if num_hypotheses < 1:
+        raise ValueError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
+    for name in ("eps", "prob"):
+        args[name] = check_real(name, args[name], low=0, high=1, low_inclusive=False,
+                                high_inclusive=False)
+
+
+@boundary(check=_samples_needed_args)
 def samples_needed(num_hypotheses: int, eps: float, prob: float) -> int:
     """Smallest ``N`` with ``|H| * 2 exp(-2 N eps^2) <= prob``: ``ceil(ln(2|H|/prob) / (2 eps^2))``.
 
     ``num_hypotheses`` may be a huge Python int (``2 ** (32 * num_parameters)`` for a
     network of 32-bit floats): only its logarithm is used. Used in appendix A.1.
     """
-    if isinstance(num_hypotheses, bool) or not isinstance(num_hypotheses, int | np.integer):
-        raise TypeError(f"num_hypotheses must be an int, got {type(num_hypotheses).__name__}")
-    if num_hypotheses < 1:
-        raise ValueError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
-    eps = check_real("eps", eps, low=0, high=1, low_inclusive=False, high_inclusive=False)
-    prob = check_real("prob", prob, low=0, high=1, low_inclusive=False, high_inclusive=False)
     log_size = math.log(int(num_hypotheses))
     return math.ceil((log_size + math.log(2 / prob)) / (2 * eps**2))
 

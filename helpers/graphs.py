@@ -25,6 +25,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_array, check_consistent_length, check_scalar
 
+from helpers.checks import boundary
+
 __all__ = [
     "edge_homophily",
     "harmonic_solution",
@@ -133,6 +135,17 @@ def _one_hot_known(y: np.ndarray, k: int) -> np.ndarray:
     return Y
 
 
+def _label_propagation_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`label_propagation` (in place);
+    ``n_classes`` defaults to the number of known classes."""
+    args["W"], args["y"], args["n_classes"] = _propagation_inputs(args["W"], args["y"],
+                                                                 args["n_classes"])
+    args["max_iter"] = int(check_scalar(args["max_iter"], "max_iter", Integral, min_val=1))
+    args["tol"] = float(check_scalar(args["tol"], "tol", Real, min_val=0,
+                                     include_boundaries="neither"))
+
+
+@boundary(check=_label_propagation_args)
 def label_propagation(W: object, y: object, n_classes: int | None = None, *,
                       max_iter: int = 1000, tol: float = 1e-3) -> np.ndarray:
     """Propagate known labels along the edges (Zhu and Ghahramani 2002).
@@ -162,12 +175,9 @@ def label_propagation(W: object, y: object, n_classes: int | None = None, *,
     numpy.ndarray of shape (n, n_classes)
         Class distribution of every node; ``argmax`` predicts its label.
     """
-    W, y, k = _propagation_inputs(W, y, n_classes)
-    max_iter = int(check_scalar(max_iter, "max_iter", Integral, min_val=1))
-    tol = float(check_scalar(tol, "tol", Real, min_val=0, include_boundaries="neither"))
     P = W / W.sum(axis=1, keepdims=True)
     labelled = (y >= 0)[:, None]
-    clamp = _one_hot_known(y, k)
+    clamp = _one_hot_known(y, n_classes)
     F, previous = clamp.copy(), np.zeros_like(clamp)
     for _ in range(max_iter):
         if np.abs(F - previous).sum() < tol:

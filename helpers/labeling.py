@@ -139,6 +139,28 @@ class SelfTrainingResult:
         return int((self.labeled_round > 0).sum())
 
 
+def _self_training_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`self_training` (in place)."""
+    _check_classifier(args["estimator"])
+    student, threshold = args["student"], args["threshold"]
+    if student is not None and not hasattr(student, "fit"):
+        raise TypeError(f"student must have a fit method, got {type(student).__name__}")
+    if isinstance(threshold, bool) or not isinstance(threshold, Real):
+        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    args["max_rounds"] = check_positive_int("max_rounds", args["max_rounds"])
+    X_labeled = args["X_labeled"] = _as_features(args["X_labeled"], "X_labeled")
+    args["y_labeled"] = _as_labels(args["y_labeled"], "y_labeled", X_labeled.shape[0])
+    X_unlabeled = args["X_unlabeled"] = _as_features(args["X_unlabeled"], "X_unlabeled",
+                                                     allow_empty=True)
+    _check_same_width((X_labeled, "X_labeled"), (X_unlabeled, "X_unlabeled"))
+    if args["y_unlabeled"] is not None:
+        args["y_unlabeled"] = _as_labels(args["y_unlabeled"], "y_unlabeled",
+                                         X_unlabeled.shape[0])
+
+
+@boundary(check=_self_training_args)
 def self_training(
     estimator: object,
     X_labeled: object,
@@ -196,22 +218,7 @@ def self_training(
         On empty labelled data, mismatched shapes, NaN labels, or a threshold outside
         [0, 1].
     """
-    _check_classifier(estimator)
-    if student is not None and not hasattr(student, "fit"):
-        raise TypeError(f"student must have a fit method, got {type(student).__name__}")
-    if isinstance(threshold, bool) or not isinstance(threshold, Real):
-        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
-    if not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
-    max_rounds = check_positive_int("max_rounds", max_rounds)
-    X_labeled = _as_features(X_labeled, "X_labeled")
-    y_labeled = _as_labels(y_labeled, "y_labeled", X_labeled.shape[0])
-    X_unlabeled = _as_features(X_unlabeled, "X_unlabeled", allow_empty=True)
-    _check_same_width((X_labeled, "X_labeled"), (X_unlabeled, "X_unlabeled"))
     n_unlabeled = X_unlabeled.shape[0]
-    y_true = None if y_unlabeled is None else _as_labels(y_unlabeled, "y_unlabeled",
-                                                          n_unlabeled)
-
     pseudo_labels = np.empty(n_unlabeled, dtype=y_labeled.dtype)
     labeled_round = np.zeros(n_unlabeled, dtype=int)
     history: list[dict] = []
@@ -231,12 +238,13 @@ def self_training(
         entry = {"round": round_, "n_train": len(y_train), "n_added": int(selected.size),
                  "n_pseudo": int((labeled_round > 0).sum()),
                  "n_remaining": int((labeled_round == 0).sum())}
-        if y_true is not None:
+        if y_unlabeled is not None:
             all_pseudo = labeled_round > 0
-            entry["added_accuracy"] = (float(np.mean(pseudo_labels[selected] == y_true[selected]))
-                                       if selected.size else math.nan)
+            entry["added_accuracy"] = (
+                float(np.mean(pseudo_labels[selected] == y_unlabeled[selected]))
+                if selected.size else math.nan)
             entry["pseudo_accuracy"] = (
-                float(np.mean(pseudo_labels[all_pseudo] == y_true[all_pseudo]))
+                float(np.mean(pseudo_labels[all_pseudo] == y_unlabeled[all_pseudo]))
                 if all_pseudo.any() else math.nan)
         history.append(entry)
         if selected.size == 0:
@@ -267,6 +275,15 @@ def _as_proba(proba: object) -> np.ndarray:
     return p
 
 
+def _uncertainty_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`uncertainty_scores` (in place)."""
+    if args["method"] not in UNCERTAINTY_METHODS:
+        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, "
+                         f"got {args['method']!r}")
+    args["proba"] = _as_proba(args["proba"])
+
+
+@boundary(check=_uncertainty_args)
 def uncertainty_scores(proba: object, method: str = "entropy") -> np.ndarray:
     """How unsure a classifier is about each example; larger means more uncertain.
 
@@ -291,18 +308,26 @@ def uncertainty_scores(proba: object, method: str = "entropy") -> np.ndarray:
     numpy.ndarray
         One score per example.
     """
-    if method not in UNCERTAINTY_METHODS:
-        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, got {method!r}")
-    p = _as_proba(proba)
     if method == "least_confident":
-        return 1.0 - p.max(axis=1)
+        return 1.0 - proba.max(axis=1)
     if method == "margin":
-        top2 = -np.partition(-p, 1, axis=1)[:, :2]
+        top2 = -np.partition(-proba, 1, axis=1)[:, :2]
         return 1.0 - (top2[:, 0] - top2[:, 1])
-    logs = np.log(p, out=np.zeros_like(p), where=p > 0)
-    return -(p * logs).sum(axis=1)
+    logs = np.log(proba, out=np.zeros_like(proba), where=proba > 0)
+    return -(proba * logs).sum(axis=1)
 
 
+def _vote_entropy_args(args: dict) -> None:
+    """Check the argument of :func:`vote_entropy`: a non-empty 2-D array of labels."""
+    v = np.asarray(args["votes"])
+    if v.ndim != 2:
+        raise ValueError(f"votes must be 2-D (members x examples), got shape {v.shape}")
+    if v.shape[0] == 0 or v.shape[1] == 0:
+        raise ValueError(f"votes is empty (shape {v.shape})")
+    check_labels(v.ravel(), "votes")
+
+
+@boundary(check=_vote_entropy_args)
 def vote_entropy(votes: object) -> np.ndarray:
     """Disagreement of a committee: the entropy of its vote distribution per example.
 
@@ -322,11 +347,6 @@ def vote_entropy(votes: object) -> np.ndarray:
         One entropy per example (natural log).
     """
     v = np.asarray(votes)
-    if v.ndim != 2:
-        raise ValueError(f"votes must be 2-D (members x examples), got shape {v.shape}")
-    if v.shape[0] == 0 or v.shape[1] == 0:
-        raise ValueError(f"votes is empty (shape {v.shape})")
-    check_labels(v.ravel(), "votes")
     _, codes = np.unique(v, return_inverse=True)
     codes = codes.reshape(v.shape)
     n_members, n_examples = v.shape

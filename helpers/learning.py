@@ -346,6 +346,17 @@ def fit_kde(X: object, bandwidth: str | float = "scott") -> GaussianKDE:
 # --------------------------------------------------------------------------- reinforcement learning
 
 
+def _step_args(args: dict) -> None:
+    """Check and convert the arguments of :meth:`Corridor.step` (in place)."""
+    corridor = args["self"]
+    state = args["state"] = check_int("state", args["state"], low=0)
+    if state >= corridor.length or corridor.is_terminal(state):
+        raise ValueError(f"state must be an inner cell in [1, {corridor.length - 2}], "
+                         f"got {state}")
+    if args["action"] not in (0, 1):
+        raise ValueError(f"action must be 0 (left) or 1 (right), got {args['action']!r}")
+
+
 @dataclass(frozen=True)
 class Corridor:
     """A one-dimensional world for reinforcement learning. Used in lecture 3.1.
@@ -392,13 +403,9 @@ class Corridor:
         """Whether ``state`` is one of the two end cells."""
         return state == 0 or state == self.length - 1
 
+    @boundary(check=_step_args)
     def step(self, state: int, action: int) -> tuple[int, float, bool]:
         """Move from ``state`` by ``action``; return ``(next_state, reward, done)``."""
-        state = check_int("state", state, low=0)
-        if state >= self.length or self.is_terminal(state):
-            raise ValueError(f"state must be an inner cell in [1, {self.length - 2}], got {state}")
-        if action not in (0, 1):
-            raise ValueError(f"action must be 0 (left) or 1 (right), got {action!r}")
         nxt = state - 1 if action == 0 else state + 1
         if nxt == 0:
             return nxt, self.left_reward, True

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from helpers.checks import check_float_tensor, check_int, check_positive_float, check_real
+from helpers.checks import boundary, check_float_tensor, check_int, check_positive_float, check_real
 from helpers.neural import cross_entropy, dense, softmax
 from helpers.sgd import augment_with_ones, data_iter, linreg, linreg_grad, squared_loss
 
@@ -94,6 +94,14 @@ def _check_labels(y: object, n: int, num_classes: int | None = None) -> tuple[to
 # --------------------------------------------------------------------------- least squares
 
 
+def _least_squares_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`least_squares` (in place)."""
+    X = args["X"] = _check_features(args["X"])
+    args["y"] = _check_targets(args["y"], len(X))
+    args["l2"] = check_real("l2", args["l2"], low=0.0)
+
+
+@boundary(check=_least_squares_args)
 def least_squares(
     X: torch.Tensor, y: torch.Tensor, *, fit_intercept: bool = True, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -130,9 +138,6 @@ def least_squares(
         For bad shapes, NaN, or when ``l2 == 0`` and the columns of ``X`` (with the
         column of ones) are linearly dependent, so that ``X^T X`` is singular.
     """
-    X = _check_features(X)
-    y = _check_targets(y, len(X))
-    l2 = check_real("l2", l2, low=0.0)
     Xa = augment_with_ones(X) if fit_intercept else X
     p = Xa.shape[1]
     if l2 == 0 and int(torch.linalg.matrix_rank(Xa)) < p:
@@ -168,6 +173,18 @@ class GDResult:
     losses: list[float] = field(default_factory=list)
 
 
+def _linreg_gd_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`linreg_gradient_descent` (in place);
+    ``w_init``'s shape is checked once it is copied."""
+    X = args["X"] = _check_features(args["X"])
+    y = args["y"] = _check_targets(args["y"], len(X))
+    if y.shape[1] != 1:
+        raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
+    args["lr"] = check_positive_float("lr", args["lr"])
+    args["num_steps"] = check_int("num_steps", args["num_steps"], low=1)
+
+
+@boundary(check=_linreg_gd_args)
 def linreg_gradient_descent(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -203,12 +220,6 @@ def linreg_gradient_descent(
     GDResult
         Final parameters and the mean squared error after every step.
     """
-    X = _check_features(X)
-    y = _check_targets(y, len(X))
-    if y.shape[1] != 1:
-        raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
-    lr = check_positive_float("lr", lr)
-    num_steps = check_int("num_steps", num_steps, low=1)
     d = X.shape[1]
     w = torch.zeros(d, 1, dtype=X.dtype) if w_init is None else w_init.detach().clone()
     b = torch.zeros(1, dtype=X.dtype) if b_init is None else b_init.detach().clone().reshape(1)
@@ -330,6 +341,15 @@ def softmax_regression_loss(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor,
     return loss + l2 / 2 * (W ** 2).sum() if l2 else loss
 
 
+def _softmax_grad_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`softmax_regression_grad` (in place)."""
+    X = args["X"] = _check_features(args["X"])
+    W = args["W"]
+    args["y"] = _check_labels(args["y"], len(X), W.shape[1] if W.ndim == 2 else None)[0]
+    args["l2"] = check_real("l2", args["l2"], low=0.0)
+
+
+@boundary(check=_softmax_grad_args)
 def softmax_regression_grad(
     X: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -347,12 +367,9 @@ def softmax_regression_grad(
     grad_b : torch.Tensor
         ``(k,)``, same shape as ``b``.
     """
-    X = _check_features(X)
-    y, num_classes = _check_labels(y, len(X), W.shape[1] if W.ndim == 2 else None)
-    l2 = check_real("l2", l2, low=0.0)
     with torch.no_grad():
         P = softmax(dense(X, W, b))
-        Y = torch.nn.functional.one_hot(y.long(), num_classes).to(P.dtype)
+        Y = torch.nn.functional.one_hot(y.long(), W.shape[1]).to(P.dtype)
         residual = (P - Y) / len(X)
         return X.T @ residual + l2 * W, residual.sum(dim=0)
 
@@ -375,6 +392,19 @@ class SoftmaxRegressionResult:
     losses: list[float] = field(default_factory=list)
 
 
+def _train_softmax_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train_softmax_regression` (in place);
+    ``num_classes`` defaults to ``max(y) + 1``."""
+    X = args["X"] = _check_features(args["X"])
+    args["y"], args["num_classes"] = _check_labels(args["y"], len(X), args["num_classes"])
+    args["lr"] = check_positive_float("lr", args["lr"])
+    args["num_epochs"] = check_int("num_epochs", args["num_epochs"], low=1)
+    args["l2"] = check_real("l2", args["l2"], low=0.0)
+    if args["batch_size"] is not None:
+        args["batch_size"] = check_int("batch_size", args["batch_size"], low=1)
+
+
+@boundary(check=_train_softmax_args)
 def train_softmax_regression(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -417,13 +447,6 @@ def train_softmax_regression(
     SoftmaxRegressionResult
         Weights, biases and the objective after each epoch.
     """
-    X = _check_features(X)
-    y, num_classes = _check_labels(y, len(X), num_classes)
-    lr = check_positive_float("lr", lr)
-    num_epochs = check_int("num_epochs", num_epochs, low=1)
-    l2 = check_real("l2", l2, low=0.0)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, low=1)
     W = torch.zeros(X.shape[1], num_classes, dtype=X.dtype)
     b = torch.zeros(num_classes, dtype=X.dtype)
 

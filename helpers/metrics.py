@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from helpers.checks import check_labels, check_same_length
+from helpers.checks import boundary, check_labels, check_same_length
 
 __all__ = [
     "BinaryCounts",
@@ -256,6 +256,16 @@ class PerClassReport:
     support: np.ndarray
 
 
+def _per_class_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`per_class_precision_recall` (in place)."""
+    y_true = args["y_true"] = _as_1d("y_true", args["y_true"])
+    y_pred = args["y_pred"] = _as_1d("y_pred", args["y_pred"])
+    _check_same_length("y_true", y_true, "y_pred", y_pred)
+    if args["labels"] is not None:
+        args["labels"] = _as_1d("labels", args["labels"])
+
+
+@boundary(check=_per_class_args)
 def per_class_precision_recall(
     y_true: object, y_pred: object, labels: object | None = None
 ) -> PerClassReport:
@@ -276,10 +286,7 @@ def per_class_precision_recall(
     -------
     PerClassReport
     """
-    y_true = _as_1d("y_true", y_true)
-    y_pred = _as_1d("y_pred", y_pred)
-    _check_same_length("y_true", y_true, "y_pred", y_pred)
-    labels = np.union1d(y_true, y_pred) if labels is None else _as_1d("labels", labels)
+    labels = np.union1d(y_true, y_pred) if labels is None else labels
     tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in labels], dtype=np.float64)
     predicted = np.array([np.sum(y_pred == c) for c in labels])   # predicted as c
     support = np.array([np.sum(y_true == c) for c in labels], dtype=np.int64)

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import check_int, check_positive_float
+from helpers.checks import boundary, check_int, check_positive_float
 from helpers.neural import conv_output_shape, conv_params, dense_params
 from helpers.tuning import Categorical, DataSplit, SearchSpace
 
@@ -167,6 +167,15 @@ def _block_sizes(config: Mapping[str, Any], image_size: int) -> list[tuple[int, 
     return sizes
 
 
+def _build_cnn_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`build_cnn` (in place)."""
+    args["config"] = _check_config(args["config"])
+    for name in ("image_size", "in_channels", "num_classes"):
+        args[name] = _check_int(name, args[name], 1)
+    args["seed"] = _check_seed(args["seed"])
+
+
+@boundary(check=_build_cnn_args)
 def build_cnn(
     config: Mapping[str, Any],
     image_size: int = 8,
@@ -195,26 +204,20 @@ def build_cnn(
         Seed of the initial weights (the global torch generator is left untouched);
         without it the weights come from the global generator.
     """
-    cfg = _check_config(config)
-    image_size = _check_int("image_size", image_size, 1)
-    in_channels = _check_int("in_channels", in_channels, 1)
-    num_classes = _check_int("num_classes", num_classes, 1)
-    seed = _check_seed(seed)
-
     def build() -> nn.Sequential:
         layers: list[nn.Module] = []
-        c_in, k = in_channels, cfg["kernel_size"]
-        sizes = _block_sizes(cfg, image_size)
+        c_in, k = in_channels, config["kernel_size"]
+        sizes = _block_sizes(config, image_size)
         for _, pools in sizes:
-            layers += [nn.Conv2d(c_in, cfg["channels"], k, padding=k // 2), nn.ReLU()]
+            layers += [nn.Conv2d(c_in, config["channels"], k, padding=k // 2), nn.ReLU()]
             if pools:
                 layers.append(nn.MaxPool2d(2))
-            c_in = cfg["channels"]
-        flat = cfg["channels"] * sizes[-1][0] ** 2
+            c_in = config["channels"]
+        flat = config["channels"] * sizes[-1][0] ** 2
         layers.append(nn.Flatten())
-        if cfg["num_hiddens"] > 0:
-            layers += [nn.Linear(flat, cfg["num_hiddens"]), nn.ReLU()]
-            flat = cfg["num_hiddens"]
+        if config["num_hiddens"] > 0:
+            layers += [nn.Linear(flat, config["num_hiddens"]), nn.ReLU()]
+            flat = config["num_hiddens"]
         layers.append(nn.Linear(flat, num_classes))
         return nn.Sequential(*layers)
 
@@ -609,6 +612,20 @@ def _check_xy(X: object, y: object, what: str) -> None:
         raise ValueError(f"{what}: X contains NaN")
 
 
+def _train_darts_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train_darts` (in place)."""
+    if not isinstance(args["net"], Supernet):
+        raise TypeError(f"net must be a Supernet, got {type(args['net']).__name__}")
+    _check_xy(args["X_train"], args["y_train"], "X_train and y_train")
+    _check_xy(args["X_val"], args["y_val"], "X_val and y_val")
+    args["num_epochs"] = _check_int("num_epochs", args["num_epochs"], 1)
+    args["batch_size"] = _check_int("batch_size", args["batch_size"], 1)
+    args["lr"] = _check_positive_real("lr", args["lr"])
+    args["arch_lr"] = _check_positive_real("arch_lr", args["arch_lr"])
+    args["seed"] = _check_int("seed", args["seed"], 0)
+
+
+@boundary(check=_train_darts_args)
 def train_darts(
     net: Supernet,
     X_train: torch.Tensor,
@@ -651,14 +668,7 @@ def train_darts(
     -------
     DartsHistory
     """
-    if not isinstance(net, Supernet):
-        raise TypeError(f"net must be a Supernet, got {type(net).__name__}")
-    _check_xy(X_train, y_train, "X_train and y_train")
-    _check_xy(X_val, y_val, "X_val and y_val")
-    num_epochs = _check_int("num_epochs", num_epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    lr, arch_lr = _check_positive_real("lr", lr), _check_positive_real("arch_lr", arch_lr)
-    gen = torch.Generator().manual_seed(_check_int("seed", seed, 0))
+    gen = torch.Generator().manual_seed(seed)
     w_opt = torch.optim.Adam(net.weight_parameters(), lr=lr)
     a_opt = torch.optim.Adam(net.arch_parameters(), lr=arch_lr)
     loss_fn = nn.CrossEntropyLoss()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from helpers.checks import check_int, check_positive_int
+from helpers.checks import boundary, check_int, check_positive_int
 
 __all__ = [
     "conv2d",
@@ -71,6 +71,16 @@ def _pair(name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int
 # --------------------------------------------------------------------------- dense layers
 
 
+def _dense_args(args: dict) -> None:
+    """Check the arguments of :func:`dense`."""
+    X, W, b = _check_tensor("X", args["X"], 2), _check_tensor("W", args["W"], 2), args["b"]
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
+    if b is not None and b.shape != (W.shape[1],):
+        raise ValueError(f"b must have shape ({W.shape[1]},), got {tuple(b.shape)}")
+
+
+@boundary(check=_dense_args)
 def dense(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
     """A dense (fully connected) layer ``X @ W + b`` for a batch of row vectors.
 
@@ -91,15 +101,9 @@ def dense(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> to
     torch.Tensor
         ``(n, d_out)`` outputs.
     """
-    _check_tensor("X", X, 2)
-    _check_tensor("W", W, 2)
-    if X.shape[1] != W.shape[0]:
-        raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
     out = X @ W
     if b is None:
         return out
-    if b.shape != (W.shape[1],):
-        raise ValueError(f"b must have shape ({W.shape[1]},), got {tuple(b.shape)}")
     return out + b
 
 
@@ -138,6 +142,19 @@ def softmax(O: torch.Tensor) -> torch.Tensor:  # noqa: E741 - O for logits, as i
     return e / e.sum(dim=1, keepdim=True)
 
 
+def _cross_entropy_args(args: dict) -> None:
+    """Check the arguments of :func:`cross_entropy`: logits and integer labels."""
+    O, y = _check_tensor("O", args["O"], 2), _check_tensor("y", args["y"], 1)  # noqa: E741
+    if len(y) != len(O):
+        raise ValueError(f"O has {len(O)} rows but y has {len(y)} labels")
+    if y.is_floating_point():
+        raise TypeError(f"y must hold integer class labels, got {y.dtype}")
+    if int(y.min()) < 0 or int(y.max()) >= O.shape[1]:
+        raise ValueError(f"labels must lie in [0, {O.shape[1] - 1}], "
+                         f"got [{int(y.min())}, {int(y.max())}]")
+
+
+@boundary(check=_cross_entropy_args)
 def cross_entropy(O: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: E741
     """Per-example softmax cross-entropy ``-log softmax(o)_y`` from logits (not reduced).
 
@@ -157,15 +174,6 @@ def cross_entropy(O: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: E7
     torch.Tensor
         ``(n,)`` losses.
     """
-    _check_tensor("O", O, 2)
-    _check_tensor("y", y, 1)
-    if len(y) != len(O):
-        raise ValueError(f"O has {len(O)} rows but y has {len(y)} labels")
-    if y.is_floating_point():
-        raise TypeError(f"y must hold integer class labels, got {y.dtype}")
-    if int(y.min()) < 0 or int(y.max()) >= O.shape[1]:
-        raise ValueError(f"labels must lie in [0, {O.shape[1] - 1}], "
-                         f"got [{int(y.min())}, {int(y.max())}]")
     m = O.max(dim=1, keepdim=True).values
     log_sum_exp = m.squeeze(1) + torch.log(torch.exp(O - m).sum(dim=1))
     return log_sum_exp - O[torch.arange(len(y)), y]
@@ -224,6 +232,15 @@ def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) 
     return [num_inputs, *hiddens, num_outputs]
 
 
+def _mlp_forward_args(args: dict) -> None:
+    """Check the arguments of :func:`mlp_forward` (each layer is checked by dense)."""
+    _check_tensor("X", args["X"])
+    params = args["params"]
+    if len(params) == 0 or len(params) % 2:
+        raise ValueError(f"params must be [W1, b1, ..., WL, bL], got {len(params)} tensors")
+
+
+@boundary(check=_mlp_forward_args)
 def mlp_forward(X: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
     """Forward pass of an MLP: dense layers with ReLU between them, logits at the end.
 
@@ -242,9 +259,6 @@ def mlp_forward(X: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor
     torch.Tensor
         ``(n, num_outputs)`` logits.
     """
-    _check_tensor("X", X)
-    if len(params) == 0 or len(params) % 2:
-        raise ValueError(f"params must be [W1, b1, ..., WL, bL], got {len(params)} tensors")
     H = X.reshape(len(X), -1)
     num_layers = len(params) // 2
     for layer in range(num_layers):
@@ -351,6 +365,14 @@ def train_mlp_scratch(
 # --------------------------------------------------------------------------- convolution
 
 
+def _corr2d_args(args: dict) -> None:
+    """Check the arguments of :func:`corr2d`."""
+    X, K = _check_tensor("X", args["X"], 2), _check_tensor("K", args["K"], 2)
+    if K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
+        raise ValueError(f"kernel {tuple(K.shape)} is larger than the input {tuple(X.shape)}")
+
+
+@boundary(check=_corr2d_args)
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Two-dimensional cross-correlation of one image with one kernel, with loops.
 
@@ -371,11 +393,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     torch.Tensor
         ``(h - k_h + 1, w - k_w + 1)`` output.
     """
-    _check_tensor("X", X, 2)
-    _check_tensor("K", K, 2)
     h, w = K.shape
-    if h > X.shape[0] or w > X.shape[1]:
-        raise ValueError(f"kernel {tuple(K.shape)} is larger than the input {tuple(X.shape)}")
     Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1, dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
@@ -383,6 +401,17 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return Y
 
 
+def _conv_output_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`conv_output_shape` (in place)."""
+    n = args["n"] = check_positive_int("n", args["n"])
+    k = args["k"] = check_positive_int("k", args["k"])
+    p = args["p"] = check_int("p", args["p"], low=0)
+    args["s"] = check_positive_int("s", args["s"])
+    if k > n + 2 * p:
+        raise ValueError(f"window k={k} is larger than the padded input n + 2p = {n + 2 * p}")
+
+
+@boundary(check=_conv_output_args)
 def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
     """Output length of a convolution or pooling window along one axis.
 
@@ -394,15 +423,21 @@ def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
     ValueError
         If the window does not fit into the padded input (``k > n + 2p``).
     """
-    n = check_positive_int("n", n)
-    k = check_positive_int("k", k)
-    p = check_int("p", p, low=0)
-    s = check_positive_int("s", s)
-    if k > n + 2 * p:
-        raise ValueError(f"window k={k} is larger than the padded input n + 2p = {n + 2 * p}")
     return (n + 2 * p - k) // s + 1
 
 
+def _conv2d_args(args: dict) -> None:
+    """Check the arguments of :func:`conv2d`; ``padding`` and ``stride`` become pairs."""
+    X, K, bias = _check_tensor("X", args["X"], 4), _check_tensor("K", args["K"], 4), args["bias"]
+    if X.shape[1] != K.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} input channels but K expects {K.shape[1]}")
+    if bias is not None and bias.shape != (K.shape[0],):
+        raise ValueError(f"bias must have shape ({K.shape[0]},), got {tuple(bias.shape)}")
+    args["padding"] = _pair("padding", args["padding"], 0)
+    args["stride"] = _pair("stride", args["stride"], 1)
+
+
+@boundary(check=_conv2d_args)
 def conv2d(
     X: torch.Tensor,
     K: torch.Tensor,
@@ -436,14 +471,7 @@ def conv2d(
     torch.Tensor
         ``(n, c_out, out_h, out_w)`` with sizes given by :func:`conv_output_shape`.
     """
-    _check_tensor("X", X, 4)
-    _check_tensor("K", K, 4)
-    if X.shape[1] != K.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} input channels but K expects {K.shape[1]}")
-    if bias is not None and bias.shape != (K.shape[0],):
-        raise ValueError(f"bias must have shape ({K.shape[0]},), got {tuple(bias.shape)}")
-    p_h, p_w = _pair("padding", padding, 0)
-    s_h, s_w = _pair("stride", stride, 1)
+    (p_h, p_w), (s_h, s_w) = padding, stride
     k_h, k_w = K.shape[2:]
     out_h = conv_output_shape(X.shape[2], k_h, p_h, s_h)
     out_w = conv_output_shape(X.shape[3], k_w, p_w, s_w)
@@ -456,6 +484,21 @@ def conv2d(
     return Y if bias is None else Y + bias.reshape(1, -1, 1, 1)
 
 
+def _pool2d_args(args: dict) -> None:
+    """Check the arguments of :func:`pool2d`; ``pool_size``, ``stride`` (default: the
+    window) and ``padding`` become pairs."""
+    _check_tensor("X", args["X"], 4)
+    if args["mode"] not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {args['mode']!r}")
+    k_h, k_w = args["pool_size"] = _pair("pool_size", args["pool_size"], 1)
+    stride = args["stride"]
+    args["stride"] = _pair("stride", (k_h, k_w) if stride is None else stride, 1)
+    p_h, p_w = args["padding"] = _pair("padding", args["padding"], 0)
+    if p_h > k_h // 2 or p_w > k_w // 2:
+        raise ValueError(f"padding {(p_h, p_w)} must be at most half the window {(k_h, k_w)}")
+
+
+@boundary(check=_pool2d_args)
 def pool2d(
     X: torch.Tensor,
     pool_size: int | Sequence[int],
@@ -491,14 +534,7 @@ def pool2d(
     torch.Tensor
         ``(n, c, out_h, out_w)``.
     """
-    _check_tensor("X", X, 4)
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
-    k_h, k_w = _pair("pool_size", pool_size, 1)
-    s_h, s_w = _pair("stride", (k_h, k_w) if stride is None else stride, 1)
-    p_h, p_w = _pair("padding", padding, 0)
-    if p_h > k_h // 2 or p_w > k_w // 2:
-        raise ValueError(f"padding {(p_h, p_w)} must be at most half the window {(k_h, k_w)}")
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = pool_size, stride, padding
     out_h = conv_output_shape(X.shape[2], k_h, p_h, s_h)
     out_w = conv_output_shape(X.shape[3], k_w, p_w, s_w)
     fill = float("-inf") if mode == "max" else 0.0
@@ -514,6 +550,28 @@ def pool2d(
 # --------------------------------------------------------------------------- architectures
 
 
+def _lenet_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`lenet` (in place)."""
+    image_size = args["image_size"] = check_int("image_size", args["image_size"], low=4)
+    if image_size % 4:
+        raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
+    args["num_classes"] = check_positive_int("num_classes", args["num_classes"])
+    kernel_size = args["kernel_size"] = check_positive_int("kernel_size", args["kernel_size"])
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
+                         f"got {kernel_size}")
+    channels = args["channels"]
+    if len(channels) != 2:
+        raise ValueError(f"channels must hold two ints, got {channels!r}")
+    args["channels"] = tuple(check_positive_int("channels", c) for c in channels)
+    if args["activation"] not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
+                         f"got {args['activation']!r}")
+    if args["pool"] not in ("max", "avg"):
+        raise ValueError(f"pool must be 'max' or 'avg', got {args['pool']!r}")
+
+
+@boundary(check=_lenet_args)
 def lenet(
     image_size: int = 12,
     num_classes: int = 10,
@@ -550,21 +608,7 @@ def lenet(
     pool : {"max", "avg"}
         Pooling type.
     """
-    image_size = check_int("image_size", image_size, low=4)
-    if image_size % 4:
-        raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
-    num_classes = check_positive_int("num_classes", num_classes)
-    kernel_size = check_positive_int("kernel_size", kernel_size)
-    if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
-                         f"got {kernel_size}")
-    if len(channels) != 2:
-        raise ValueError(f"channels must hold two ints, got {channels!r}")
-    c1, c2 = (check_positive_int("channels", c) for c in channels)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    if pool not in ("max", "avg"):
-        raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
+    c1, c2 = channels
     act = ACTIVATIONS[activation]
     pool_layer = nn.MaxPool2d if pool == "max" else nn.AvgPool2d
     pad = kernel_size // 2

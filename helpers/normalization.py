@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from helpers.checks import (
+    boundary,
     check_float_tensor,
     check_int,
     check_positive_float,
@@ -110,6 +111,25 @@ def batch_norm_axes(ndim: int) -> tuple[int, ...]:
     return (0,) + tuple(range(2, ndim))
 
 
+def _batch_norm_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`batch_norm` (in place)."""
+    X = args["X"] = check_float_tensor("X", args["X"], min_ndim=2)
+    if X.ndim > 5:
+        raise ValueError(f"X must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), "
+                         f"got shape {tuple(X.shape)}")
+    num_channels = X.shape[1]
+    for name in ("gamma", "beta", "moving_mean", "moving_var"):
+        _check_vector(name, args[name], (num_channels,))
+    if (args["moving_var"] < 0).any():
+        raise ValueError("moving_var must be non-negative")
+    args["eps"] = check_positive_float("eps", args["eps"])
+    args["momentum"] = check_real("momentum", args["momentum"], low=0, high=1)
+    if args["training"] and X.numel() // num_channels < 2:
+        raise ValueError(f"batch norm in training mode needs more than one value per "
+                         f"channel, got input shape {tuple(X.shape)}")
+
+
+@boundary(check=_batch_norm_args)
 def batch_norm(
     X: torch.Tensor,
     gamma: torch.Tensor,
@@ -167,24 +187,9 @@ def batch_norm(
         On wrong shapes, NaN, bad ``eps``/``momentum``, or a training batch with a
         single value per channel (its variance is undefined).
     """
-    X = check_float_tensor("X", X, min_ndim=2)
-    if X.ndim > 5:
-        raise ValueError(f"X must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), "
-                         f"got shape {tuple(X.shape)}")
-    num_channels = X.shape[1]
-    for name, v in [("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
-                    ("moving_var", moving_var)]:
-        _check_vector(name, v, (num_channels,))
-    if (moving_var < 0).any():
-        raise ValueError("moving_var must be non-negative")
-    eps = check_positive_float("eps", eps)
-    momentum = check_real("momentum", momentum, low=0, high=1)
     axes = batch_norm_axes(X.ndim)
     if training:
-        m = X.numel() // num_channels
-        if m < 2:
-            raise ValueError(f"batch norm in training mode needs more than one value per "
-                             f"channel, got input shape {tuple(X.shape)}")
+        m = X.numel() // X.shape[1]                                 # values per channel
         var, mean = torch.var_mean(X, dim=axes, correction=0)      # biased variance
         with torch.no_grad():
             new_mean = (1 - momentum) * moving_mean + momentum * mean
@@ -244,6 +249,21 @@ class BatchNorm(nn.Module):
 # --------------------------------------------------------------------------- layer norm
 
 
+def _layer_norm_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`layer_norm` (in place);
+    ``normalized_shape`` becomes a tuple."""
+    shape = args["normalized_shape"] = _normalized_shape(args["normalized_shape"])
+    X = args["X"] = check_float_tensor("X", args["X"], min_ndim=len(shape))
+    if tuple(X.shape[-len(shape):]) != shape:
+        raise ValueError(f"the trailing axes of X {tuple(X.shape)} must equal normalized_shape "
+                         f"{shape}")
+    args["eps"] = check_positive_float("eps", args["eps"])
+    for name in ("gamma", "beta"):
+        if args[name] is not None:
+            _check_vector(name, args[name], shape)
+
+
+@boundary(check=_layer_norm_args)
 def layer_norm(
     X: torch.Tensor,
     normalized_shape: int | Sequence[int],
@@ -278,20 +298,14 @@ def layer_norm(
     torch.Tensor
         Shape of ``X``.
     """
-    shape = _normalized_shape(normalized_shape)
-    X = check_float_tensor("X", X, min_ndim=len(shape))
-    if tuple(X.shape[-len(shape):]) != shape:
-        raise ValueError(f"the trailing axes of X {tuple(X.shape)} must equal normalized_shape "
-                         f"{shape}")
-    eps = check_positive_float("eps", eps)
-    axes = tuple(range(X.ndim - len(shape), X.ndim))
+    axes = tuple(range(X.ndim - len(normalized_shape), X.ndim))
     mean = X.mean(dim=axes, keepdim=True)
     var = ((X - mean) ** 2).mean(dim=axes, keepdim=True)
     Y = (X - mean) / torch.sqrt(var + eps)
     if gamma is not None:
-        Y = Y * _check_vector("gamma", gamma, shape)
+        Y = Y * gamma
     if beta is not None:
-        Y = Y + _check_vector("beta", beta, shape)
+        Y = Y + beta
     return Y
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import check_int, check_positive_float, check_positive_int
+from helpers.checks import boundary, check_int, check_positive_float, check_positive_int
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -206,6 +206,26 @@ def library_docstrings(*modules: ModuleType) -> list[str]:
 # --------------------------------------------------------------------------- batches
 
 
+def _pad_sequences_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`pad_sequences` (in place); every
+    sequence becomes a LongTensor."""
+    num_steps = args["num_steps"] = check_positive_int("num_steps", args["num_steps"])
+    args["pad_id"] = check_int("pad_id", args["pad_id"], low=0)
+    sequences = args["sequences"]
+    if isinstance(sequences, str | bytes) or len(sequences) == 0:
+        raise ValueError("sequences must be a non-empty list of token-id sequences")
+    checked = []
+    for i, seq in enumerate(sequences):
+        ids = _check_ids(f"sequences[{i}]", list(seq) if not isinstance(seq, torch.Tensor)
+                         else seq)
+        if len(ids) > num_steps and not args["truncate"]:
+            raise ValueError(f"sequences[{i}] has {len(ids)} tokens, more than num_steps="
+                             f"{num_steps}; raise num_steps or pass truncate=True")
+        checked.append(ids)
+    args["sequences"] = checked
+
+
+@boundary(check=_pad_sequences_args)
 def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: int = 0,
                   truncate: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Bring sequences of different lengths to one length ``num_steps`` with a pad token.
@@ -231,24 +251,25 @@ def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: in
     valid_lens : torch.Tensor
         ``(len(sequences),)`` number of real (non-pad) tokens of each row.
     """
-    num_steps = check_positive_int("num_steps", num_steps)
-    pad_id = check_int("pad_id", pad_id, low=0)
-    if isinstance(sequences, str | bytes) or len(sequences) == 0:
-        raise ValueError("sequences must be a non-empty list of token-id sequences")
     padded = torch.full((len(sequences), num_steps), pad_id, dtype=torch.long)
     valid_lens = torch.empty(len(sequences), dtype=torch.long)
-    for i, seq in enumerate(sequences):
-        ids = _check_ids(f"sequences[{i}]", list(seq) if not isinstance(seq, torch.Tensor)
-                         else seq)
-        if len(ids) > num_steps and not truncate:
-            raise ValueError(f"sequences[{i}] has {len(ids)} tokens, more than num_steps="
-                             f"{num_steps}; raise num_steps or pass truncate=True")
-        ids = ids[:num_steps]
+    for i, ids in enumerate(sequences):
+        ids = ids[:num_steps]                  # longer ones only when truncate=True
         padded[i, :len(ids)] = ids
         valid_lens[i] = len(ids)
     return padded, valid_lens
 
 
+def _lm_windows_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`lm_windows` (in place)."""
+    ids = args["ids"] = _check_ids("ids", args["ids"])
+    num_steps = args["num_steps"] = check_positive_int("num_steps", args["num_steps"])
+    if len(ids) - 1 < num_steps:
+        raise ValueError(f"a stream of {len(ids)} tokens is too short for one window of "
+                         f"num_steps={num_steps} (needs num_steps + 1 tokens)")
+
+
+@boundary(check=_lm_windows_args)
 def lm_windows(ids: Sequence[int] | torch.Tensor,
                num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Cut a token stream into non-overlapping windows for next-token prediction.
@@ -272,12 +293,7 @@ def lm_windows(ids: Sequence[int] | torch.Tensor,
         ``(num_windows, num_steps)`` inputs and targets, ``num_windows = (len(ids) - 1)
         // num_steps``.
     """
-    ids = _check_ids("ids", ids)
-    num_steps = check_positive_int("num_steps", num_steps)
     num_windows = (len(ids) - 1) // num_steps
-    if num_windows == 0:
-        raise ValueError(f"a stream of {len(ids)} tokens is too short for one window of "
-                         f"num_steps={num_steps} (needs num_steps + 1 tokens)")
     end = num_windows * num_steps
     X = ids[:end].reshape(num_windows, num_steps)
     Y = ids[1:end + 1].reshape(num_windows, num_steps)
@@ -412,6 +428,18 @@ class RNNScratch(nn.Module):
 # --------------------------------------------------------------------------- language model
 
 
+def _rnnlm_args(args: dict) -> None:
+    """Check the token ids given to :meth:`RNNLM.forward`."""
+    X, vocab_size = args["X"], args["self"].vocab_size
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.dtype != torch.long:
+        raise ValueError("X must be a 2-D int64 tensor of token ids (batch_size, "
+                         f"num_steps), got {getattr(X, 'shape', type(X))}")
+    if X.numel() == 0:
+        raise ValueError("X is empty")
+    if X.min() < 0 or X.max() >= vocab_size:
+        raise ValueError(f"token ids must lie in [0, {vocab_size})")
+
+
 class RNNLM(nn.Module):
     """A character- or word-level language model: embedding, recurrent layer, output layer.
 
@@ -447,6 +475,7 @@ class RNNLM(nn.Module):
         self.rnn = layer(embed_size, num_hiddens, num_layers=num_layers)
         self.output = nn.Linear(num_hiddens, vocab_size)
 
+    @boundary(check=_rnnlm_args)
     def forward(self, X: torch.Tensor, state: object = None) -> tuple[torch.Tensor, object]:
         """Scores of the next token after every position.
 
@@ -464,13 +493,6 @@ class RNNLM(nn.Module):
         state
             Final state (a tensor; a pair ``(h, c)`` for the LSTM).
         """
-        if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.dtype != torch.long:
-            raise ValueError("X must be a 2-D int64 tensor of token ids (batch_size, "
-                             f"num_steps), got {getattr(X, 'shape', type(X))}")
-        if X.numel() == 0:
-            raise ValueError("X is empty")
-        if X.min() < 0 or X.max() >= self.vocab_size:
-            raise ValueError(f"token ids must lie in [0, {self.vocab_size})")
         embedded = self.embedding(X.T)                 # (num_steps, batch_size, embed_size)
         hiddens, state = self.rnn(embedded, state)     # (num_steps, batch_size, num_hiddens)
         return self.output(hiddens), state
@@ -546,6 +568,21 @@ class LMHistory:
     val_loss: list[float] = field(default_factory=list)
 
 
+def _train_lm_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train_lm` (in place)."""
+    for name in ("num_epochs", "batch_size"):
+        args[name] = check_positive_int(name, args[name])
+    for name in ("lr", "max_norm"):
+        args[name] = check_positive_float(name, args[name])
+    if args["eval_every"] is not None:
+        args["eval_every"] = check_positive_int("eval_every", args["eval_every"])
+    X, Y = args["train"]
+    if X.shape != Y.shape:
+        raise ValueError(f"training inputs and targets differ in shape: {tuple(X.shape)} "
+                         f"and {tuple(Y.shape)}")
+
+
+@boundary(check=_train_lm_args)
 def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
              val: tuple[torch.Tensor, torch.Tensor], *, num_epochs: int, batch_size: int,
              lr: float, max_norm: float = 1.0, eval_every: int | None = None,
@@ -578,16 +615,7 @@ def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
     LMHistory
         Loss curves and gradient norms.
     """
-    num_epochs = check_positive_int("num_epochs", num_epochs)
-    batch_size = check_positive_int("batch_size", batch_size)
-    lr = check_positive_float("lr", lr)
-    max_norm = check_positive_float("max_norm", max_norm)
-    if eval_every is not None:
-        eval_every = check_positive_int("eval_every", eval_every)
     X, Y = train
-    if X.shape != Y.shape:
-        raise ValueError(f"training inputs and targets differ in shape: {tuple(X.shape)} "
-                         f"and {tuple(Y.shape)}")
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     history = LMHistory(val_steps=[0], val_loss=[evaluate_lm(net, *val)])
     step = 0

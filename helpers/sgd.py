@@ -17,7 +17,7 @@ from numbers import Real
 
 import torch
 
-from helpers.checks import check_positive_float, check_positive_int
+from helpers.checks import boundary, check_positive_float, check_positive_int
 
 __all__ = [
     "TrainResult",
@@ -178,6 +178,14 @@ def augment_with_ones(X: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- model and loss
 
 
+def _init_params_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`init_params` (in place)."""
+    args["num_inputs"] = check_positive_int("num_inputs", args["num_inputs"])
+    args["sigma"] = check_positive_float("sigma", args["sigma"])
+    _check_generator(args["generator"])
+
+
+@boundary(check=_init_params_args)
 def init_params(
     num_inputs: int,
     generator: torch.Generator | None = None,
@@ -206,9 +214,6 @@ def init_params(
     b : torch.Tensor or None
         ``(1,)`` zero bias, or ``None``.
     """
-    num_inputs = check_positive_int("num_inputs", num_inputs)
-    sigma = check_positive_float("sigma", sigma)
-    _check_generator(generator)
     w = (sigma * torch.randn(num_inputs, 1, generator=generator)).requires_grad_(True)
     b = torch.zeros(1, requires_grad=True) if bias else None
     return w, b
@@ -269,6 +274,17 @@ def linreg_grad(
 # --------------------------------------------------------------------------- optimisation
 
 
+def _sgd_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`sgd` (in place)."""
+    args["lr"] = check_positive_float("lr", args["lr"])
+    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
+    params = args["params"] = list(args["params"])
+    for param in params:
+        if param.grad is None:
+            raise ValueError("a parameter has no gradient: call loss.backward() before sgd()")
+
+
+@boundary(check=_sgd_args)
 def sgd(params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
     """One mini-batch SGD step, in place: ``p <- p - lr * p.grad / batch_size``, then zero grads.
 
@@ -286,12 +302,6 @@ def sgd(params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
     batch_size : int
         Number of examples the summed loss was taken over.
     """
-    lr = check_positive_float("lr", lr)
-    batch_size = check_positive_int("batch_size", batch_size)
-    params = list(params)
-    for param in params:
-        if param.grad is None:
-            raise ValueError("a parameter has no gradient: call loss.backward() before sgd()")
     with torch.no_grad():
         for param in params:
             param -= lr * param.grad / batch_size
@@ -322,6 +332,20 @@ class TrainResult:
     step_losses: list[float] = field(default_factory=list)
 
 
+def _train_linear_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train_linear_regression` (in place)."""
+    X, y, w_init = args["X"], args["y"], args["w_init"]
+    _check_Xy(X, y)
+    args["lr"] = check_positive_float("lr", args["lr"])
+    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
+    args["num_epochs"] = check_positive_int("num_epochs", args["num_epochs"])
+    if w_init.shape != (X.shape[1], 1):
+        raise ValueError(f"w_init must have shape {(X.shape[1], 1)}, got {tuple(w_init.shape)}")
+    if y.shape != (len(X), 1):
+        raise ValueError(f"y must have shape {(len(X), 1)}, got {tuple(y.shape)}")
+
+
+@boundary(check=_train_linear_args)
 def train_linear_regression(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -367,14 +391,6 @@ def train_linear_regression(
         Final parameters and loss histories. Losses become ``inf`` or ``nan`` when
         training diverges; they are recorded, not hidden.
     """
-    _check_Xy(X, y)
-    lr = check_positive_float("lr", lr)
-    batch_size = check_positive_int("batch_size", batch_size)
-    num_epochs = check_positive_int("num_epochs", num_epochs)
-    if w_init.shape != (X.shape[1], 1):
-        raise ValueError(f"w_init must have shape {(X.shape[1], 1)}, got {tuple(w_init.shape)}")
-    if y.shape != (len(X), 1):
-        raise ValueError(f"y must have shape {(len(X), 1)}, got {tuple(y.shape)}")
     w = w_init.detach().clone().requires_grad_(True)
     b = None if b_init is None else b_init.detach().clone().reshape(1).requires_grad_(True)
     params = [w] if b is None else [w, b]

@@ -45,7 +45,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from helpers.checks import check_int
+from helpers.checks import boundary, check_int
 from helpers.features import load_minilm, mean_pool
 
 __all__ = [
@@ -214,6 +214,28 @@ def replace_head(
     return new
 
 
+def _load_body_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`load_body` (in place): load a path,
+    drop the ``"module."`` prefix of an ``nn.DataParallel`` checkpoint."""
+    model = args["model"]
+    _check_module("model", model)
+    head_name = args["head_name"] = _check_name(args["head_name"])
+    state_dict = args["state_dict"]
+    if isinstance(state_dict, (str, Path)):
+        state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict must be a mapping of names to tensors or a path, got "
+                        f"{type(state_dict).__name__}")
+    if not state_dict:
+        raise ValueError("state_dict is empty: there are no pretrained weights to load")
+    if all(key.startswith("module.") for key in state_dict):
+        state_dict = {key[len("module."):]: value for key, value in state_dict.items()}
+    args["state_dict"] = state_dict
+    if not _has_submodule(model, head_name):
+        _no_head(model, head_name)
+
+
+@boundary(check=_load_body_args)
 def load_body(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor] | str | Path,
@@ -258,19 +280,6 @@ def load_body(
     torch.nn.Module
         ``model``.
     """
-    _check_module("model", model)
-    head_name = _check_name(head_name)
-    if isinstance(state_dict, (str, Path)):
-        state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
-    if not isinstance(state_dict, Mapping):
-        raise TypeError(f"state_dict must be a mapping of names to tensors or a path, got "
-                        f"{type(state_dict).__name__}")
-    if not state_dict:
-        raise ValueError("state_dict is empty: there are no pretrained weights to load")
-    if all(key.startswith("module.") for key in state_dict):
-        state_dict = {key[len("module."):]: value for key, value in state_dict.items()}
-    if not _has_submodule(model, head_name):
-        _no_head(model, head_name)
     body = {k: v for k, v in state_dict.items() if not _under(k, head_name)}
     own = {k: v for k, v in model.state_dict().items() if not _under(k, head_name)}
     missing = sorted(set(own) - set(body))
@@ -802,6 +811,25 @@ class SpanExtractor(nn.Module):
 # --------------------------------------------------------------------------- fine-tuning
 
 
+def _fine_tune_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`fine_tune_classifier` (in place); the
+    learning rates are checked where the parameter groups are built."""
+    X, y, warmup, weight_decay = args["X"], args["y"], args["warmup"], args["weight_decay"]
+    _check_module("model", args["model"])
+    _check_tokens(X, args["attention_mask"])
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must be a 1-D tensor with one label per sequence ({len(X)})")
+    if y.is_floating_point():
+        raise TypeError(f"y must hold integer class indices, got {y.dtype}")
+    args["num_epochs"] = _check_positive_int("num_epochs", args["num_epochs"])
+    args["batch_size"] = _check_positive_int("batch_size", args["batch_size"])
+    if not (isinstance(warmup, Real) and 0 <= warmup < 1):
+        raise ValueError(f"warmup must be a fraction in [0, 1), got {warmup!r}")
+    if not (isinstance(weight_decay, Real) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be non-negative, got {weight_decay!r}")
+
+
+@boundary(check=_fine_tune_args)
 def fine_tune_classifier(
     model: nn.Module,
     X: torch.Tensor,
@@ -856,18 +884,6 @@ def fine_tune_classifier(
     list of float
         Mean training loss of each epoch.
     """
-    _check_module("model", model)
-    _check_tokens(X, attention_mask)
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be a 1-D tensor with one label per sequence ({len(X)})")
-    if y.is_floating_point():
-        raise TypeError(f"y must hold integer class indices, got {y.dtype}")
-    num_epochs = _check_positive_int("num_epochs", num_epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    if not (isinstance(warmup, Real) and 0 <= warmup < 1):
-        raise ValueError(f"warmup must be a fraction in [0, 1), got {warmup!r}")
-    if not (isinstance(weight_decay, Real) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be non-negative, got {weight_decay!r}")
     if isinstance(lr, Real):
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:

@@ -124,6 +124,19 @@ def _check_image(name: str, image: object) -> np.ndarray:
 # --------------------------------------------------------------------------- scaling
 
 
+def _min_max_args(args: dict) -> None:
+    """Check ``feature_range`` of :func:`min_max_scale` and make it a pair of floats."""
+    feature_range = args["feature_range"]
+    if (not isinstance(feature_range, tuple | list) or len(feature_range) != 2
+            or not all(isinstance(v, Real) and not isinstance(v, bool) for v in feature_range)):
+        raise TypeError(f"feature_range must be a pair of numbers, got {feature_range!r}")
+    a, b = float(feature_range[0]), float(feature_range[1])
+    if not a < b:
+        raise ValueError(f"feature_range must satisfy a < b, got {feature_range!r}")
+    args["feature_range"] = (a, b)
+
+
+@boundary(check=_min_max_args)
 def min_max_scale(X: object, feature_range: tuple[float, float] = (0.0, 1.0),
                   fit_on: object = None) -> np.ndarray:
     """Scale each column linearly so that the ``fit_on`` data span ``[a, b]``.
@@ -147,12 +160,7 @@ def min_max_scale(X: object, feature_range: tuple[float, float] = (0.0, 1.0),
     numpy.ndarray
         Scaled copy of ``X`` (float).
     """
-    if (not isinstance(feature_range, tuple | list) or len(feature_range) != 2
-            or not all(isinstance(v, Real) and not isinstance(v, bool) for v in feature_range)):
-        raise TypeError(f"feature_range must be a pair of numbers, got {feature_range!r}")
-    a, b = float(feature_range[0]), float(feature_range[1])
-    if not a < b:
-        raise ValueError(f"feature_range must satisfy a < b, got {feature_range!r}")
+    a, b = feature_range
     X, ref = _fit_and_apply(X, fit_on)
     low, high = ref.min(axis=0), ref.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
@@ -271,6 +279,19 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> tuple[np.ndarray, int]:
     return np.asarray(Image.open(buffer)), num_bytes
 
 
+def _downsample_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`downsample` (in place)."""
+    image = args["image"]
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
+    factor = args["factor"] = _check_int("factor", args["factor"], 1)
+    if image.shape[0] // factor == 0 or image.shape[1] // factor == 0:
+        raise ValueError(f"factor {factor} is larger than the image {image.shape[:2]}")
+
+
+@boundary(check=_downsample_args)
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:
     """Shrink an image by an integer ``factor`` per side, averaging ``factor x factor`` blocks.
 
@@ -280,14 +301,7 @@ def downsample(image: np.ndarray, factor: int) -> np.ndarray:
     Matches ``skimage.transform.downscale_local_mean`` on sizes divisible by
     ``factor``. Used in lecture 2.3.
     """
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
-    if image.ndim not in (2, 3):
-        raise ValueError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
-    factor = _check_int("factor", factor, 1)
     height, width = image.shape[0] // factor, image.shape[1] // factor
-    if height == 0 or width == 0:
-        raise ValueError(f"factor {factor} is larger than the image {image.shape[:2]}")
     crop = image[:height * factor, :width * factor].astype(float)
     blocks = crop.reshape(height, factor, width, factor, *image.shape[2:])
     out = blocks.mean(axis=(1, 3))
@@ -328,6 +342,19 @@ def extract_patches(image: np.ndarray, size: int, stride: int | None = None
     return np.ascontiguousarray(patches), corners
 
 
+def _whitening_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`whitening_matrix` (in place)."""
+    method, eps = args["method"], args["eps"]
+    if method not in ("zca", "pca"):
+        raise ValueError(f"method must be 'zca' or 'pca', got {method!r}")
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not eps >= 0:
+        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+    X = args["X"] = _check_table("X", args["X"])
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"X must be 2-D with at least 2 rows, got shape {X.shape}")
+
+
+@boundary(check=_whitening_args)
 def whitening_matrix(X: object, method: str = "zca", eps: float = 1e-5
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and matrix ``W`` such that ``(X - mean) @ W.T`` has identity covariance.
@@ -355,13 +382,6 @@ def whitening_matrix(X: object, method: str = "zca", eps: float = 1e-5
     mean : numpy.ndarray, shape (d,)
     W : numpy.ndarray, shape (d, d)
     """
-    if method not in ("zca", "pca"):
-        raise ValueError(f"method must be 'zca' or 'pca', got {method!r}")
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not eps >= 0:
-        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
-    X = _check_table("X", X)
-    if X.ndim != 2 or X.shape[0] < 2:
-        raise ValueError(f"X must be 2-D with at least 2 rows, got shape {X.shape}")
     mean = X.mean(axis=0)
     centred = X - mean
     cov = centred.T @ centred / X.shape[0]
@@ -494,6 +514,18 @@ def strided_frame_indices(num_frames: int, stride: int, start: int = 0) -> np.nd
     return np.arange(start, num_frames, stride, dtype=np.int64)
 
 
+def _segment_frames_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`segment_frame_indices` (in place)."""
+    num_frames = args["num_frames"] = _check_int("num_frames", args["num_frames"], 1)
+    num_segments = args["num_segments"] = _check_int("num_segments", args["num_segments"], 1)
+    if num_segments > num_frames:
+        raise ValueError(f"cannot cut {num_frames} frames into {num_segments} segments")
+    rng = args["rng"]
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
+
+
+@boundary(check=_segment_frames_args)
 def segment_frame_indices(num_frames: int, num_segments: int,
                           rng: np.random.Generator | None = None) -> np.ndarray:
     """Temporal-segment-network sampling: one frame from each of ``num_segments`` segments.
@@ -503,15 +535,9 @@ def segment_frame_indices(num_frames: int, num_segments: int,
     ``rng``), so every epoch sees other frames of the whole clip; at test time
     (``rng=None``) the middle frame of each segment is used. Used in lecture 2.3.
     """
-    num_frames = _check_int("num_frames", num_frames, 1)
-    num_segments = _check_int("num_segments", num_segments, 1)
-    if num_segments > num_frames:
-        raise ValueError(f"cannot cut {num_frames} frames into {num_segments} segments")
     bounds = np.floor(np.arange(num_segments + 1) * num_frames / num_segments).astype(np.int64)
     if rng is None:
         return (bounds[:-1] + bounds[1:] - 1) // 2
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
     return rng.integers(bounds[:-1], bounds[1:]).astype(np.int64)
 
 
@@ -659,6 +685,13 @@ def _step5(word: str) -> str:
     return word
 
 
+def _porter_args(args: dict) -> None:
+    """Check the argument of :func:`porter_stem`: a string."""
+    if not isinstance(args["word"], str):
+        raise TypeError(f"word must be a str, got {type(args['word']).__name__}")
+
+
+@boundary(check=_porter_args)
 def porter_stem(word: str) -> str:
     """Stem an English word with Porter's (1980) suffix-stripping algorithm.
 
@@ -670,8 +703,6 @@ def porter_stem(word: str) -> str:
     are. Follows the original paper (as NLTK's ``PorterStemmer`` in ORIGINAL mode).
     Used in lecture 2.3.
     """
-    if not isinstance(word, str):
-        raise TypeError(f"word must be a str, got {type(word).__name__}")
     word = word.lower()
     if len(word) <= 2:
         return word
@@ -763,6 +794,13 @@ def _check_word_counts(word_counts: object) -> dict[str, int]:
     return out
 
 
+def _train_bpe_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`train_bpe` (in place)."""
+    args["word_counts"] = _check_word_counts(args["word_counts"])
+    args["num_merges"] = _check_int("num_merges", args["num_merges"], 0)
+
+
+@boundary(check=_train_bpe_args)
 def train_bpe(word_counts: Mapping[str, int], num_merges: int) -> list[tuple[str, str]]:
     """Learn byte-pair-encoding merges from word frequencies (Sennrich et al., 2016).
 
@@ -787,10 +825,8 @@ def train_bpe(word_counts: Mapping[str, int], num_merges: int) -> list[tuple[str
     list of (str, str)
         The merges in the order learnt; apply them with :func:`bpe_encode`.
     """
-    counts = _check_word_counts(word_counts)
-    num_merges = _check_int("num_merges", num_merges, 0)
-    words = [[*w[:-1], w[-1] + _END] for w in counts]
-    freqs = list(counts.values())
+    words = [[*w[:-1], w[-1] + _END] for w in word_counts]
+    freqs = list(word_counts.values())
     pair_counts: Counter = Counter()
     where: dict[tuple[str, str], set[int]] = {}
     for i, symbols in enumerate(words):

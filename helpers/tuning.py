@@ -544,6 +544,18 @@ def best_so_far(values: Sequence[float] | np.ndarray, maximize: bool = True) -> 
     return out
 
 
+def _stopping_point_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`stopping_point` (in place)."""
+    arr = args["values"] = np.asarray(args["values"], dtype=float)
+    if arr.ndim != 1 or len(arr) == 0:
+        raise ValueError("values must be a non-empty 1-D sequence")
+    args["patience"] = check_int("patience", args["patience"], low=1)
+    min_delta = args["min_delta"] = check_real("min_delta", args["min_delta"])
+    if min_delta < 0:
+        raise ValueError(f"min_delta must be non-negative, got {min_delta}")
+
+
+@boundary(check=_stopping_point_args)
 def stopping_point(values: Sequence[float] | np.ndarray, patience: int,
                    min_delta: float = 0.0, maximize: bool = True) -> int:
     """Number of trials after which "stop when the best-so-far curve flattens" stops.
@@ -568,15 +580,8 @@ def stopping_point(values: Sequence[float] | np.ndarray, patience: int,
     int
         How many trials the rule would have run (between 1 and ``len(values)``).
     """
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or len(arr) == 0:
-        raise ValueError("values must be a non-empty 1-D sequence")
-    patience = check_int("patience", patience, low=1)
-    min_delta = check_real("min_delta", min_delta)
-    if min_delta < 0:
-        raise ValueError(f"min_delta must be non-negative, got {min_delta}")
-    fired = _first_stop(arr, patience, min_delta, maximize)
-    return len(arr) if fired is None else fired
+    fired = _first_stop(values, patience, min_delta, maximize)
+    return len(values) if fired is None else fired
 
 
 def _first_stop(values: np.ndarray, patience: int, min_delta: float,
@@ -693,6 +698,24 @@ def random_search(objective: Callable[[dict], float], space: SearchSpace, num_tr
     return result
 
 
+def _expected_improvement_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`expected_improvement` (in place)."""
+    mu = args["mu"] = np.asarray(args["mu"], dtype=float)
+    sigma = args["sigma"] = np.asarray(args["sigma"], dtype=float)
+    if mu.shape != sigma.shape:
+        raise ValueError(f"mu and sigma must have the same shape, got {mu.shape} and "
+                         f"{sigma.shape}")
+    if np.isnan(mu).any() or np.isnan(sigma).any():
+        raise ValueError("mu and sigma must not contain NaN")
+    if (sigma < 0).any():
+        raise ValueError("sigma must be non-negative")
+    args["best"] = check_real("best", args["best"])
+    xi = args["xi"] = check_real("xi", args["xi"])
+    if xi < 0:
+        raise ValueError(f"xi must be non-negative, got {xi}")
+
+
+@boundary(check=_expected_improvement_args)
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: float = 0.0,
                          maximize: bool = True) -> np.ndarray:
     """Expected improvement of a Gaussian belief ``N(mu, sigma^2)`` over the best value.
@@ -718,19 +741,6 @@ def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: 
     """
     from scipy.stats import norm
 
-    mu = np.asarray(mu, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)
-    if mu.shape != sigma.shape:
-        raise ValueError(f"mu and sigma must have the same shape, got {mu.shape} and "
-                         f"{sigma.shape}")
-    if np.isnan(mu).any() or np.isnan(sigma).any():
-        raise ValueError("mu and sigma must not contain NaN")
-    if (sigma < 0).any():
-        raise ValueError("sigma must be non-negative")
-    best = check_real("best", best)
-    xi = check_real("xi", xi)
-    if xi < 0:
-        raise ValueError(f"xi must be non-negative, got {xi}")
     d = (mu - best - xi) if maximize else (best - mu - xi)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sigma > 0, d / np.where(sigma > 0, sigma, 1.0), 0.0)
@@ -738,6 +748,19 @@ def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: 
     return np.maximum(ei, 0.0)
 
 
+def _bayesian_optimization_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`bayesian_optimization` (in place)."""
+    _check_callable(args["objective"])
+    if not isinstance(args["space"], SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
+    args["num_trials"] = check_int("num_trials", args["num_trials"], low=1)
+    args["num_initial"] = check_int("num_initial", args["num_initial"], low=2)
+    args["num_candidates"] = check_int("num_candidates", args["num_candidates"], low=1)
+    args["seed"] = check_int("seed", args["seed"], low=0)
+    args["xi"] = check_real("xi", args["xi"])
+
+
+@boundary(check=_bayesian_optimization_args)
 def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace,
                           num_trials: int, *, num_initial: int = 5, num_candidates: int = 1000,
                           xi: float = 0.01, seed: int = 0,
@@ -783,14 +806,6 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-    _check_callable(objective)
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    num_trials = check_int("num_trials", num_trials, low=1)
-    num_initial = check_int("num_initial", num_initial, low=2)
-    num_candidates = check_int("num_candidates", num_candidates, low=1)
-    seed = check_int("seed", seed, low=0)
-    xi = check_real("xi", xi)
     rng = np.random.default_rng(seed)
     result = SearchResult(maximize=maximize)
     sign = 1.0 if maximize else -1.0
@@ -1036,6 +1051,16 @@ def hyperband_brackets(max_budget: float, eta: int = 3) -> list[Bracket]:
     return brackets
 
 
+def _hyperband_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`hyperband` (in place); ``max_budget``
+    and ``eta`` are checked by :func:`hyperband_brackets`."""
+    _check_callable(args["objective"])
+    if not isinstance(args["space"], SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
+    args["seed"] = check_int("seed", args["seed"], low=0)
+
+
+@boundary(check=_hyperband_args)
 def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max_budget: float,
               *, eta: int = 3, seed: int = 0, maximize: bool = True) -> SearchResult:
     """Hyperband: successive halving run for every trade-off between n and m.
@@ -1068,10 +1093,7 @@ def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max
         Trials with ``bracket`` and ``rung`` set; the best trial is chosen among the
         evaluations at budget ``R``.
     """
-    _check_callable(objective)
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    rng = np.random.default_rng(seed)
     result = SearchResult(maximize=maximize)
     next_id = 0
     for bracket in hyperband_brackets(max_budget, eta):
@@ -1082,6 +1104,23 @@ def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max
     return result
 
 
+def _refine_space_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`refine_space` (in place)."""
+    space = args["space"]
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+    configs = args["configs"] = list(args["configs"])
+    if not configs:
+        raise ValueError("configs is empty: there is nothing to refine around")
+    for config in configs:
+        space.validate(config)
+    log_margin = args["log_margin"] = check_real("log_margin", args["log_margin"])
+    linear_margin = args["linear_margin"] = check_real("linear_margin", args["linear_margin"])
+    if log_margin <= 1 or linear_margin < 0:
+        raise ValueError("log_margin must be > 1 and linear_margin >= 0")
+
+
+@boundary(check=_refine_space_args)
 def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
                  log_margin: float = 2.0, linear_margin: float = 0.1) -> SearchSpace:
     """A narrower search space around the configurations that did well.
@@ -1107,17 +1146,6 @@ def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
     linear_margin : float
         Fraction (>= 0) of the old range by which linear ranges are extended.
     """
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    configs = list(configs)
-    if not configs:
-        raise ValueError("configs is empty: there is nothing to refine around")
-    for config in configs:
-        space.validate(config)
-    log_margin = check_real("log_margin", log_margin)
-    linear_margin = check_real("linear_margin", linear_margin)
-    if log_margin <= 1 or linear_margin < 0:
-        raise ValueError("log_margin must be > 1 and linear_margin >= 0")
     dims: dict[str, Dimension] = {}
     for name, dim in space.items():
         values = [config[name] for config in configs]
@@ -1147,6 +1175,20 @@ def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
 # --------------------------------------------------------------------------- manual tuning
 
 
+def _one_at_a_time_args(args: dict) -> None:
+    """Check the arguments of :func:`one_at_a_time` (each variation's values are checked
+    when its turn comes)."""
+    _check_callable(args["objective"])
+    baseline, variations = args["baseline"], args["variations"]
+    if not isinstance(baseline, Mapping) or not isinstance(variations, Mapping):
+        raise TypeError("baseline and variations must be mappings")
+    unknown = set(variations) - set(baseline)
+    if unknown:
+        raise ValueError(f"variations name hyper-parameters not in the baseline: "
+                         f"{sorted(unknown)}")
+
+
+@boundary(check=_one_at_a_time_args)
 def one_at_a_time(objective: Callable[[dict], float], baseline: Mapping[str, Any],
                   variations: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Change one hyper-parameter at a time from a baseline and record the objective.
@@ -1169,13 +1211,6 @@ def one_at_a_time(objective: Callable[[dict], float], baseline: Mapping[str, Any
         Columns ``name``, ``value``, ``score``; the first row is the baseline itself
         (``name == "baseline"``).
     """
-    _check_callable(objective)
-    if not isinstance(baseline, Mapping) or not isinstance(variations, Mapping):
-        raise TypeError("baseline and variations must be mappings")
-    unknown = set(variations) - set(baseline)
-    if unknown:
-        raise ValueError(f"variations name hyper-parameters not in the baseline: "
-                         f"{sorted(unknown)}")
     rows = [{"name": "baseline", "value": None,
              "score": _call_objective(objective, dict(baseline))}]
     for name, values in variations.items():
@@ -1188,6 +1223,22 @@ def one_at_a_time(objective: Callable[[dict], float], baseline: Mapping[str, Any
     return pd.DataFrame(rows)
 
 
+def _tolerance_range_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`tolerance_range` (in place)."""
+    x = args["xs"] = np.asarray(args["xs"], dtype=float)
+    s = args["scores"] = np.asarray(args["scores"], dtype=float)
+    if x.ndim != 1 or s.shape != x.shape or len(x) == 0:
+        raise ValueError("xs and scores must be non-empty 1-D sequences of the same length")
+    if np.isnan(x).any() or (np.diff(x) <= 0).any():
+        raise ValueError("xs must be strictly increasing and free of NaN")
+    if np.isnan(s).all():
+        raise ValueError("all scores are NaN")
+    tol = args["tol"] = check_real("tol", args["tol"])
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol}")
+
+
+@boundary(check=_tolerance_range_args)
 def tolerance_range(xs: Sequence[float], scores: Sequence[float],
                     tol: float) -> tuple[float, float]:
     """The contiguous range of ``xs`` around the best score whose scores are within ``tol``.
@@ -1212,25 +1263,14 @@ def tolerance_range(xs: Sequence[float], scores: Sequence[float],
     (low, high) : tuple of float
         The smallest and largest ``x`` of the range.
     """
-    x = np.asarray(xs, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    if x.ndim != 1 or s.shape != x.shape or len(x) == 0:
-        raise ValueError("xs and scores must be non-empty 1-D sequences of the same length")
-    if np.isnan(x).any() or (np.diff(x) <= 0).any():
-        raise ValueError("xs must be strictly increasing and free of NaN")
-    if np.isnan(s).all():
-        raise ValueError("all scores are NaN")
-    tol = check_real("tol", tol)
-    if tol < 0:
-        raise ValueError(f"tol must be non-negative, got {tol}")
-    best = int(np.nanargmax(s))
-    threshold = s[best] - tol
+    best = int(np.nanargmax(scores))
+    threshold = scores[best] - tol
     lo = hi = best
-    while lo > 0 and s[lo - 1] >= threshold:
+    while lo > 0 and scores[lo - 1] >= threshold:
         lo -= 1
-    while hi < len(s) - 1 and s[hi + 1] >= threshold:
+    while hi < len(scores) - 1 and scores[hi + 1] >= threshold:
         hi += 1
-    return float(x[lo]), float(x[hi])
+    return float(xs[lo]), float(xs[hi])
 
 
 # --------------------------------------------------------------------------- experiment log
@@ -1633,6 +1673,13 @@ class MLPObjective:
 # --------------------------------------------------------------------------- Optuna bridge
 
 
+def _suggest_config_args(args: dict) -> None:
+    """Check ``space`` of :func:`suggest_config`."""
+    if not isinstance(args["space"], SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
+
+
+@boundary(check=_suggest_config_args)
 def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
     """Ask an Optuna trial for one configuration of ``space`` (define-by-run).
 
@@ -1641,8 +1688,6 @@ def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
     :class:`Categorical` to ``suggest_categorical``, so that Optuna's samplers
     search the same space as this module's functions. Used in lecture 9.2.
     """
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     config = {}
     for name, dim in space.items():
         if isinstance(dim, LogUniform):
@@ -1659,6 +1704,19 @@ def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
     return config
 
 
+def _optuna_objective_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`optuna_mlp_objective` (in place)."""
+    if not isinstance(args["data"], DataSplit):
+        raise TypeError(f"data must be a DataSplit, got {type(args['data']).__name__}")
+    args["num_epochs"] = check_int("num_epochs", args["num_epochs"], low=1)
+    args["seed"] = check_int("seed", args["seed"], low=0)
+    fixed = args["fixed"] = dict(args["fixed"] or {})
+    overlap = set(fixed) & set(args["space"])
+    if overlap:
+        raise ValueError(f"hyper-parameters both fixed and searched: {sorted(overlap)}")
+
+
+@boundary(check=_optuna_objective_args)
 def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *,
                          seed: int = 0, fixed: Mapping[str, Any] | None = None,
                          prune: bool = True) -> Callable[[Any], float]:
@@ -1690,15 +1748,6 @@ def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *
         Whether to report each epoch and ask the study's pruner.
     """
     import optuna
-
-    if not isinstance(data, DataSplit):
-        raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
-    num_epochs = check_int("num_epochs", num_epochs, low=1)
-    seed = check_int("seed", seed, low=0)
-    fixed = dict(fixed or {})
-    overlap = set(fixed) & set(space)
-    if overlap:
-        raise ValueError(f"hyper-parameters both fixed and searched: {sorted(overlap)}")
 
     def objective(trial: Any) -> float:
         config = suggest_config(trial, space)

@@ -34,7 +34,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_int, check_labels, check_real, check_splits
+from helpers.checks import boundary, check_int, check_labels, check_real, check_splits
 from helpers.complexity import mean_squared_error
 
 __all__ = [
@@ -102,6 +102,16 @@ def _pair(n: int, val_mask: np.ndarray) -> Split:
 # --------------------------------------------------------------------------- one split
 
 
+def _random_split_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`random_split` (in place)."""
+    n = args["n"] = check_int("n", args["n"], low=2)
+    val_fraction = args["val_fraction"] = _check_fraction(args["val_fraction"])
+    args["seed"] = check_int("seed", args["seed"], low=0)
+    if _share(val_fraction, n) >= n:
+        raise ValueError(f"val_fraction={val_fraction} leaves no training example out of {n}")
+
+
+@boundary(check=_random_split_args)
 def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     """Hold out a uniformly random ``ceil(val_fraction * n)`` of ``n`` examples.
 
@@ -124,12 +134,7 @@ def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     (train, val) : tuple of numpy.ndarray
         Sorted, disjoint indices covering ``range(n)``; neither is empty.
     """
-    n = check_int("n", n, low=2)
-    val_fraction = _check_fraction(val_fraction)
-    seed = check_int("seed", seed, low=0)
     n_val = _share(val_fraction, n)
-    if n_val >= n:
-        raise ValueError(f"val_fraction={val_fraction} leaves no training example out of {n}")
     chosen = np.random.default_rng(seed).permutation(n)[:n_val]
     mask = np.zeros(n, dtype=bool)
     mask[chosen] = True
@@ -224,6 +229,20 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
     return _pair(len(groups), np.isin(inverse, val_groups))
 
 
+def _balanced_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`balanced_validation_indices` (in place)."""
+    y = args["y"] = _as_labels("y", args["y"])
+    per_class = args["per_class"] = check_int("per_class", args["per_class"], low=1)
+    args["seed"] = check_int("seed", args["seed"], low=0)
+    classes, counts = np.unique(y, return_counts=True)
+    short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
+    if short:
+        raise ValueError(f"classes {short} have at most per_class={per_class} examples; "
+                         "each class needs per_class validation examples plus at least one "
+                         "training example")
+
+
+@boundary(check=_balanced_args)
 def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Split:
     """Validate on exactly ``per_class`` random examples of every class; train on the rest.
 
@@ -249,15 +268,7 @@ def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Spl
     (train, val) : tuple of numpy.ndarray
         Sorted indices; ``val`` holds ``per_class`` examples of each class.
     """
-    y = _as_labels("y", y)
-    per_class = check_int("per_class", per_class, low=1)
-    seed = check_int("seed", seed, low=0)
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
-    if short:
-        raise ValueError(f"classes {short} have at most per_class={per_class} examples; "
-                         "each class needs per_class validation examples plus at least one "
-                         "training example")
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(y), dtype=bool)
     for c in range(len(classes)):
@@ -269,6 +280,18 @@ def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Spl
 # --------------------------------------------------------------------------- K splits
 
 
+def _k_fold_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`k_fold_indices` (in place)."""
+    n = args["n"] = check_int("n", args["n"], low=1)
+    k = args["k"] = check_int("k", args["k"], low=2)
+    if k > n:
+        raise ValueError(f"cannot make k={k} folds of n={n} examples: need k <= n")
+    if not isinstance(args["shuffle"], bool | np.bool_):
+        raise TypeError(f"shuffle must be a bool, got {type(args['shuffle']).__name__}")
+    args["seed"] = check_int("seed", args["seed"], low=0)
+
+
+@boundary(check=_k_fold_args)
 def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list[Split]:
     """Split ``n`` examples into ``k`` non-overlapping folds; each fold validates once.
 
@@ -294,13 +317,6 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
     list of (train, val)
         ``k`` pairs of sorted indices; the ``val`` arrays partition ``range(n)``.
     """
-    n = check_int("n", n, low=1)
-    k = check_int("k", k, low=2)
-    if k > n:
-        raise ValueError(f"cannot make k={k} folds of n={n} examples: need k <= n")
-    if not isinstance(shuffle, bool | np.bool_):
-        raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
-    seed = check_int("seed", seed, low=0)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     sizes = np.full(k, n // k)
     sizes[: n % k] += 1
@@ -313,6 +329,17 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
     return folds
 
 
+def _group_k_fold_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`group_k_fold` (in place)."""
+    groups = args["groups"] = _as_labels("groups", args["groups"])
+    k = args["k"] = check_int("k", args["k"], low=2)
+    num_groups = len(np.unique(groups))
+    if k > num_groups:
+        raise ValueError(f"cannot make k={k} folds from {num_groups} groups: need k <= "
+                         "number of groups")
+
+
+@boundary(check=_group_k_fold_args)
 def group_k_fold(groups: object, k: int) -> list[Split]:
     """K-fold cross-validation over groups: every group is validated in exactly one fold.
 
@@ -333,12 +360,7 @@ def group_k_fold(groups: object, k: int) -> list[Split]:
     list of (train, val)
         ``k`` pairs of sorted indices; no group is on both sides of any pair.
     """
-    groups = _as_labels("groups", groups)
-    k = check_int("k", k, low=2)
     unique, inverse = np.unique(groups, return_inverse=True)
-    if k > len(unique):
-        raise ValueError(f"cannot make k={k} folds from {len(unique)} groups: need k <= "
-                         "number of groups")
     sizes = np.bincount(inverse)
     largest_first = np.argsort(sizes, kind="stable")[::-1]
     fold_sizes = np.zeros(k)
@@ -401,6 +423,23 @@ def time_series_splits(times: object, k: int) -> list[Split]:
 # --------------------------------------------------------------------------- scoring
 
 
+def _cross_val_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`cross_val_score` (in place)."""
+    X = args["X"] = np.asarray(args["X"])
+    y = args["y"] = np.asarray(args["y"])
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must be 1-D with one value per row of X, got shape {y.shape} "
+                         f"for {len(X)} rows")
+    if len(X) == 0:
+        raise ValueError("X and y are empty")
+    if not callable(args["make_model"]) or not callable(args["metric"]):
+        raise TypeError("make_model and metric must be callables")
+    args["folds"] = check_splits(args["folds"], len(X), name="folds")
+
+
+@boundary(check=_cross_val_args)
 def cross_val_score(
     make_model: Callable[[], object],
     X: object,
@@ -437,17 +476,6 @@ def cross_val_score(
     numpy.ndarray
         One value per fold, in the order of ``folds``.
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {X.shape}")
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with one value per row of X, got shape {y.shape} "
-                         f"for {len(X)} rows")
-    if len(X) == 0:
-        raise ValueError("X and y are empty")
-    if not callable(make_model) or not callable(metric):
-        raise TypeError("make_model and metric must be callables")
-    folds = check_splits(folds, len(X), name="folds")
     values = np.empty(len(folds))
     for j, (train, val) in enumerate(folds):
         model = make_model()
