@@ -85,11 +85,9 @@ def ensure_venv() -> None:
         print(f"[setup] creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("[setup] installing pinned dependencies (constraints.txt)", flush=True)
-    # --no-compile: byte-compiling every installed file (torch alone is thousands) takes
-    # about 50 s; Python compiles the modules the book imports on first use instead
     subprocess.run(
         [str(VENV_PYTHON), "-m", "pip", "install", "-qq", "--disable-pip-version-check",
-         "--no-compile", "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[dev]"],
+         "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[dev]"],
         check=True,
     )
     STAMP.write_text(digest)
