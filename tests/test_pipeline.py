@@ -180,14 +180,22 @@ def test_execute_records_the_helpers_modules_the_lecture_imported(tmp_path, kern
     assert "helpers/boosting.py" not in record["helpers_files"]
 
 
-def test_execute_refuses_to_store_a_changed_number_without_accept(tmp_path, kernel_env):
-    md = tmp_path / "09-9-example.md"
-    md.write_text(MD.format(prose="Prose.", code="print('stopped at', 100 + 52)"))
-    execute_notebook(md, env=kernel_env)
+def _executed_with_other_baseline(folder, env, prose, code, stored_text):
+    """Execute a one-cell lecture, then replace its stored output by ``stored_text``."""
+    md = folder / "09-9-example.md"
+    md.write_text(MD.format(prose=prose, code=code))
+    execute_notebook(md, env=env)
     ipynb = md.with_suffix(".ipynb")
     nb = nbformat.read(ipynb, as_version=4)
-    nb.cells[1].outputs[0]["text"] = "stopped at 143\n"  # the stored baseline differs
+    nb.cells[1].outputs[0]["text"] = stored_text
     nbformat.write(nb, ipynb)
+    return md
+
+
+def test_execute_refuses_to_store_a_changed_number_without_accept(tmp_path, kernel_env):
+    md = _executed_with_other_baseline(tmp_path, kernel_env, "Prose.",
+                                       "print('stopped at', 100 + 52)", "stopped at 143\n")
+    ipynb = md.with_suffix(".ipynb")
     result = execute_notebook(md, env=kernel_env)
     assert not result.written
     assert "stored 143 -> new 152" in result.review.describe()
@@ -196,13 +204,9 @@ def test_execute_refuses_to_store_a_changed_number_without_accept(tmp_path, kern
 
 
 def test_nbval_failure_names_lecture_section_and_cell(tmp_path, kernel_env):
-    md = tmp_path / "09-9-example.md"
-    md.write_text(MD.format(prose="## Early stopping", code="print('stopped at', 152)"))
-    execute_notebook(md, env=kernel_env)
+    md = _executed_with_other_baseline(tmp_path, kernel_env, "## Early stopping",
+                                       "print('stopped at', 152)", "stopped at 143\n")
     ipynb = md.with_suffix(".ipynb")
-    nb = nbformat.read(ipynb, as_version=4)
-    nb.cells[1].outputs[0]["text"] = "stopped at 143\n"
-    nbformat.write(nb, ipynb)
     (tmp_path / "conftest.py").write_text((ROOT / "notebooks" / "conftest.py").read_text())
     env = dict(kernel_env, PYTHONPATH=str(ROOT / "tools"))
     proc = subprocess.run(
