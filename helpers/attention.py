@@ -35,13 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers.checks import (
-    boundary,
-    check_float_tensor,
-    check_int,
-    check_positive_int,
-    check_real,
-)
+from helpers.checks import boundary, check_float_tensor, check_positive_int
 
 __all__ = [
     "COST_KINDS",
@@ -71,8 +65,6 @@ def _attention_args(args: dict) -> None:
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(f"queries and keys must have the same dimension d_k, got "
                          f"{Q.shape[-1]} and {K.shape[-1]}")
-    if args["scale"] is not None:
-        args["scale"] = check_real("scale", args["scale"], low=0.0, low_inclusive=False)
     mask = args["mask"]
     if mask is None:
         return
@@ -92,7 +84,7 @@ def _attention_args(args: dict) -> None:
         raise ValueError("mask contains NaN")
 
 
-@boundary(check=_attention_args)
+@boundary(scale="real > 0.0 or None", check=_attention_args)
 def attention_weights(
     Q: torch.Tensor,
     K: torch.Tensor,
@@ -422,12 +414,9 @@ def _layer_cost_args(args: dict) -> None:
     """Check and convert the arguments of :func:`layer_cost` (in place)."""
     if args["kind"] not in COST_KINDS:
         raise ValueError(f"kind must be one of {COST_KINDS}, got {args['kind']!r}")
-    args["n"] = check_positive_int("n", args["n"])
-    args["d"] = check_positive_int("d", args["d"])
-    args["kernel_size"] = check_int("kernel_size", args["kernel_size"], low=2)
 
 
-@boundary(check=_layer_cost_args)
+@boundary(n="int >= 1", d="int >= 1", kernel_size="int >= 2", check=_layer_cost_args)
 def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = True
                ) -> LayerCost:
     """Exact cost of a self-attention, recurrent or convolutional layer on ``n`` positions.

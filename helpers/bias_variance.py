@@ -101,9 +101,6 @@ def _decomposition_args(args: dict) -> None:
         if not callable(args[name]):
             raise TypeError(f"{name} must be callable, got {type(args[name]).__name__}")
     args["x_test"] = _check_x_test(args["x_test"])
-    args["noise_sigma"] = check_real("noise_sigma", args["noise_sigma"], low=0)
-    args["n_rounds"] = check_int("n_rounds", args["n_rounds"], low=2)
-    args["seed"] = check_int("seed", args["seed"], low=0)
 
 
 def _as_vector(name: str, values: object, length: int) -> np.ndarray:
@@ -352,7 +349,8 @@ class BiasVarianceResult:
                 "total": self.total, "expected_error": self.expected_error}
 
 
-@boundary(check=_decomposition_args)
+@boundary(noise_sigma="real >= 0", n_rounds="int >= 2", seed="int >= 0",
+          check=_decomposition_args)
 def bias_variance_decomposition(
     make_model: Callable[[], object],
     sample_training_set: TrainingSetSampler,

@@ -159,7 +159,7 @@ def fit_stump(X: object, y: object, sample_weight: object = None,
 
 def _adaboost_fit_args(args: dict) -> None:
     """Check and convert the data given to :meth:`AdaBoostClassifier.fit` (in place)."""
-    X = args["X"] = check_matrix(args["X"])
+    X = args["X"]
     y = args["y"] = check_target(args["y"], len(X), numeric=False)
     num_classes = len(np.unique(y))
     if num_classes != 2:
@@ -218,7 +218,7 @@ class AdaBoostClassifier:
             raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
         self.criterion = criterion
 
-    @boundary(check=_adaboost_fit_args)
+    @boundary(X="matrix", check=_adaboost_fit_args)
     def fit(self, X: object, y: object) -> AdaBoostClassifier:
         """Run up to ``n_estimators`` rounds on ``X`` (n, d) and two-class ``y``; return self."""
         self.classes_ = np.unique(y)
@@ -287,9 +287,9 @@ class AdaBoostClassifier:
         positive = self.decision_function(X) > 0
         return self.classes_[positive.astype(int)]
 
+    @boundary(X="matrix")
     def score(self, X: object, y: object) -> float:
         """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
-        X = check_matrix(X)
         return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import re
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,9 +55,12 @@ __all__ = [
     "check_splits",
     "check_target",
     "check_vector",
+    "one_of",
+    "spec",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+Converter = Callable[[str, Any], Any]
 
 
 # --------------------------------------------------------------------------- the decorator
@@ -67,7 +71,9 @@ def boundary(*, same_length: tuple[str, ...] = (),
              **checks: object) -> Callable[[F], F]:
     """Validate a function's arguments at its public boundary, then run its body.
 
-    Used throughout helpers, so that the source a lecture shows is the algorithm.
+    Used throughout helpers, so that the source a lecture shows is the algorithm. The
+    checks are a table, one entry per argument, as scikit-learn's
+    ``_parameter_constraints``.
 
     Parameters
     ----------
@@ -75,12 +81,14 @@ def boundary(*, same_length: tuple[str, ...] = (),
         Names of array arguments that must have the same number of rows (checked with
         ``sklearn.utils.validation.check_consistent_length`` after conversion).
     check : callable, optional
-        Cross-argument check, called with the converted arguments by name.
-    **checks : list of scikit-learn constraints, or callable
-        Per argument: a list of scikit-learn parameter constraints (``Interval``,
-        ``StrOptions``, a type, ``None``...; the value is passed on unchanged), or a
-        converter ``(name, value) -> value`` such as :func:`check_matrix`, whose
-        result replaces the argument.
+        Cross-argument check, called with the converted arguments by name (a dict it
+        may update).
+    **checks : str, list of scikit-learn constraints, or callable
+        Per argument: a check written as text, such as ``"int >= 1"``,
+        ``"real > 0.0 or None"`` or ``"matrix"`` (see :func:`spec`), or a converter
+        ``(name, value) -> value`` such as :func:`one_of`, whose result replaces the
+        argument; or a list of scikit-learn parameter constraints (``Interval``,
+        ``StrOptions``, a type, ``None``...; the value is passed on unchanged).
 
     Returns
     -------
@@ -89,7 +97,8 @@ def boundary(*, same_length: tuple[str, ...] = (),
         and ``__wrapped__`` is the undecorated algorithm.
     """
     constraints = {k: v for k, v in checks.items() if isinstance(v, list)}
-    converters = {k: v for k, v in checks.items() if not isinstance(v, list)}
+    converters = {k: spec(v) if isinstance(v, str) else v for k, v in checks.items()
+                  if not isinstance(v, list)}
 
     def decorate(func: F) -> F:
         signature = inspect.signature(func)
@@ -97,12 +106,11 @@ def boundary(*, same_length: tuple[str, ...] = (),
         unknown -= set(signature.parameters)
         if unknown:
             raise TypeError(f"boundary: {func.__qualname__} has no argument {sorted(unknown)}")
+        arguments = _binder(signature)
 
         @functools.wraps(func)
         def validated(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            values = bound.arguments
+            values, bound = arguments(args, kwargs)
             if constraints:
                 validate_parameter_constraints(
                     constraints, {k: values[k] for k in constraints},
@@ -113,11 +121,43 @@ def boundary(*, same_length: tuple[str, ...] = (),
                 check_same_length(**{k: values[k] for k in same_length})
             if check is not None:
                 check(values)
-            return func(*bound.args, **bound.kwargs)
+            return func(**values) if bound is None else func(*bound.args, **bound.kwargs)
 
         return validated  # type: ignore[return-value]
 
     return decorate
+
+
+def _binder(signature: inspect.Signature) -> Callable[[tuple, dict], tuple[dict, Any]]:
+    """``signature.bind`` with defaults applied, without its cost (a few microseconds a
+    call, paid by layers called in training loops) for the common signatures: no
+    positional-only or variadic parameters. Returns the arguments by name, and the
+    ``BoundArguments`` to call with when the signature is not a common one."""
+    params = signature.parameters
+
+    def bind(args: tuple, kwargs: dict) -> tuple[dict, Any]:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.arguments, bound
+
+    if any(p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params.values()):
+        return bind
+    positional = [k for k, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+    names = set(params)
+
+    def fast(args: tuple, kwargs: dict) -> tuple[dict, Any]:
+        values = dict(zip(positional, args, strict=False))
+        if len(args) > len(positional) or not kwargs.keys().isdisjoint(values):
+            return bind(args, kwargs)  # raises signature.bind's TypeError
+        values.update(kwargs)
+        for name, default in defaults.items():
+            values.setdefault(name, default)
+        if len(values) != len(names) or not values.keys() <= names:
+            return bind(args, kwargs)
+        return values, None
+
+    return fast
 
 
 # --------------------------------------------------------------------------- scalars
@@ -252,6 +292,69 @@ def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
         return np.random.default_rng(check_int(name, rng, low=0))
     raise TypeError(f"{name} must be a numpy.random.Generator or an int seed, "
                     f"got {type(rng).__name__}")
+
+
+def _optional(convert: Converter) -> Converter:
+    return lambda name, value: None if value is None else convert(name, value)
+
+
+def _rng(name: str, value: object) -> np.random.Generator:
+    return check_rng(value, name)
+
+
+_NUMBER = r"(-?\d+(?:\.\d*)?)"
+_BOUNDED = re.compile(rf"(int|real)(?: (>=|>) {_NUMBER}| in ([\[(]){_NUMBER}, {_NUMBER}([\])]))?")
+
+
+def _number(text: str | None) -> int | float | None:
+    """A bound as written: ``0`` stays an int and ``0.0`` a float (as messages show it)."""
+    return None if text is None else float(text) if "." in text else int(text)
+
+
+def spec(text: str) -> Converter:
+    """The converter :func:`boundary` uses for a check written as text.
+
+    Used throughout helpers: ``@boundary(n="int >= 1", lr="real > 0.0",
+    rng="rng", max_depth="int >= 1 or None", p="real in [0, 1)")``. The
+    words are ``int`` (:func:`check_int`), ``real`` (:func:`check_real`), ``rng``
+    (:func:`check_rng`), ``matrix``, ``vector``, ``labels`` (:func:`check_matrix`,
+    :func:`check_vector`, :func:`check_labels`); bounds follow ``>=``, ``>`` or ``in``
+    an interval; ``or None`` lets ``None`` through.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not such a check.
+    """
+    if text.endswith(" or None"):
+        return _optional(spec(text.removesuffix(" or None")))
+    named = {"rng": _rng, "matrix": lambda name, value: check_matrix(value, name),
+             "vector": lambda name, value: check_vector(value, name),
+             "labels": lambda name, value: check_labels(value, name)}
+    match = _BOUNDED.fullmatch(text)
+    if text in named:
+        return named[text]
+    if match is None:
+        raise ValueError(f"boundary: unknown check {text!r}")
+    kind, op, low, left, a, b, right = match.groups()
+    if kind == "int":
+        if op == ">" or left == "(" or right == ")":
+            raise ValueError(f"boundary: write int bounds with >= or [a, b], got {text!r}")
+        return functools.partial(check_int, low=_number(low or a), high=_number(b))
+    return functools.partial(check_real, low=_number(low or a), high=_number(b),
+                             low_inclusive=op != ">" and left != "(", high_inclusive=right != ")")
+
+
+def one_of(options: Iterable) -> Converter:
+    """A :func:`boundary` converter that accepts only one of ``options`` (a string choice).
+
+    Used throughout helpers, e.g. ``@boundary(method=one_of(METHODS))``.
+    """
+    def choose(name: str, value: object) -> object:
+        if value not in options:
+            raise ValueError(f"{name} must be one of {options}, got {value!r}")
+        return value
+    return choose
 
 
 # --------------------------------------------------------------------------- arrays
@@ -455,16 +558,11 @@ def check_target(y: object, n: int, *, numeric: bool) -> np.ndarray:
 
 
 def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.Tensor:
-    """Check that ``value`` is a non-empty floating-point tensor without NaN or infinity.
-
-    Used throughout helpers (attention, normalization).
+    """Check that ``value`` (the argument ``name``) is a non-empty floating-point tensor
+    without NaN or infinity. Used throughout helpers (attention, normalization).
 
     Parameters
     ----------
-    name : str
-        The argument's name, for the error message.
-    value : object
-        The value to check.
     min_ndim : int, default 1
         The smallest number of axes ``value`` may have.
 

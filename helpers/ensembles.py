@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
-from helpers.checks import boundary, check_int, check_matrix, check_rng, check_target
+from helpers.checks import boundary, check_int, check_matrix, check_target
 
 __all__ = [
     "BaggingClassifier",
@@ -43,23 +43,15 @@ _MAX_SEED = 2**31 - 1
 # --------------------------------------------------------------------------- validation
 
 
+@boundary(X="matrix")
 def _check_Xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    X = check_matrix(X)
     return X, check_target(y, len(X), numeric=False)
 
 
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _bootstrap_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`bootstrap_indices` (in place)."""
-    args["n"] = check_int("n", args["n"], low=1)
-    if args["n_samples"] is not None:
-        args["n_samples"] = check_int("n_samples", args["n_samples"], low=1)
-    args["rng"] = check_rng(args["rng"])
-
-
-@boundary(check=_bootstrap_args)
+@boundary(n="int >= 1", n_samples="int >= 1 or None", rng="rng")
 def bootstrap_indices(n: int, n_samples: int | None = None,
                       rng: np.random.Generator | None = None) -> np.ndarray:
     """Draw a bootstrap sample: ``n_samples`` row indices from ``range(n)`` with replacement.
@@ -84,6 +76,7 @@ def bootstrap_indices(n: int, n_samples: int | None = None,
     return rng.integers(0, n, size=n if n_samples is None else n_samples)
 
 
+@boundary(n="int >= 1")
 def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     """Mark the examples a bootstrap sample missed: its out-of-bag (OOB) examples.
 
@@ -101,7 +94,6 @@ def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     numpy.ndarray
         ``(n,)`` booleans, True for the rows that do not occur in ``indices``.
     """
-    n = check_int("n", n, low=1)
     indices = np.asarray(indices)
     if indices.size == 0:  # nothing drawn: every row is out of bag
         indices = indices.astype(np.int64)
@@ -112,6 +104,7 @@ def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     return np.bincount(indices, minlength=n) == 0
 
 
+@boundary(m="int >= 1")
 def expected_unique_fraction(m: int) -> float:
     """Expected share of distinct examples in a bootstrap sample of ``m`` from ``m``.
 
@@ -120,7 +113,6 @@ def expected_unique_fraction(m: int) -> float:
     distinct examples is ``1 - (1 - 1/m)^m``, which decreases to ``1 - 1/e ~ 0.632``
     as ``m`` grows. Used in lecture 5.2.
     """
-    m = check_int("m", m, low=1)
     return 1.0 - (1.0 - 1.0 / m) ** m
 
 
@@ -172,8 +164,19 @@ class _Bagging(BaseEstimator):
 
     # -- fitting
 
-    def _fit_members(self, X: np.ndarray, y: np.ndarray,
-                     sample_indices: Sequence | None) -> None:
+    def fit_members(self, X: np.ndarray, y: np.ndarray,
+                    sample_indices: Sequence | None) -> None:
+        """Fit a clone of the base learner on each bootstrap sample (the core of ``fit``).
+
+        Used in lecture 5.2.
+
+        Parameters
+        ----------
+        X, y : numpy.ndarray
+            The checked training data, ``(n, d)`` and ``(n,)``.
+        sample_indices : sequence of arrays or None
+            One index array per member, or None to draw bootstrap samples.
+        """
         n = len(X)
         estimator, n_estimators, m = self._check_params(n)
         rng = np.random.default_rng(self.random_state)
@@ -206,8 +209,26 @@ class _Bagging(BaseEstimator):
                 raise ValueError(f"sample_indices[{k}] must lie in [0, {n})")
         return samples
 
-    def _oob_average(self, X: np.ndarray, member_output) -> tuple[np.ndarray, np.ndarray]:
-        """Sum each member's output over the rows it did not see, and count the members."""
+    def oob_average(self, X: np.ndarray, member_output: Callable[[object, np.ndarray], np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Average each example's member outputs over the members that did not see it.
+
+        Used in lecture 5.2 (out-of-bag estimates).
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The ``(n, d)`` training features.
+        member_output : callable
+            ``(member, rows) -> outputs`` of one member on some rows.
+
+        Returns
+        -------
+        average : numpy.ndarray
+            ``(n, ...)`` OOB average (NaN where no member left the example out).
+        counts : numpy.ndarray of int
+            ``(n,)`` number of members each example was out of bag for.
+        """
         n = len(X)
         totals, counts = None, np.zeros(n, dtype=int)
         for member, idx in zip(self.estimators_, self.estimators_samples_, strict=True):
@@ -312,9 +333,9 @@ class BaggingRegressor(RegressorMixin, _Bagging):
             raise TypeError("y must be numeric for a regressor") from err
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinite values")
-        self._fit_members(X, y, sample_indices)
+        self.fit_members(X, y, sample_indices)
         if self.oob_score:
-            self.oob_prediction_, counts = self._oob_average(
+            self.oob_prediction_, counts = self.oob_average(
                 X, lambda member, rows: np.asarray(member.predict(rows), dtype=float))
             seen = counts > 0
             residual = np.sum((y[seen] - self.oob_prediction_[seen]) ** 2)
@@ -397,16 +418,25 @@ class BaggingClassifier(ClassifierMixin, _Bagging):
                             f"{type(self.estimator).__name__}")
         X, y = _check_Xy(X, y)
         self.classes_ = np.unique(y)
-        self._fit_members(X, y, sample_indices)
+        self.fit_members(X, y, sample_indices)
         if self.oob_score:
-            self.oob_decision_function_, counts = self._oob_average(X, self._member_scores)
+            self.oob_decision_function_, counts = self.oob_average(X, self.member_scores)
             seen = counts > 0
             decided = self.classes_[np.argmax(self.oob_decision_function_[seen], axis=1)]
             self.oob_score_ = float(np.mean(decided == y[seen]))
         return self
 
-    def _member_scores(self, member: object, X: np.ndarray) -> np.ndarray:
-        """One member's vote (one-hot) or probabilities, aligned to ``classes_``."""
+    def member_scores(self, member: object, X: np.ndarray) -> np.ndarray:
+        """One member's vote (one-hot) or probabilities, aligned to ``classes_``.
+
+        Used in lecture 5.2. A bootstrap sample can miss a class, so the member's own
+        classes are mapped onto the ensemble's.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(X), n_classes)`` scores.
+        """
         scores = np.zeros((len(X), len(self.classes_)))
         if self.voting == "hard":
             labels = np.asarray(member.predict(X))
@@ -420,7 +450,7 @@ class BaggingClassifier(ClassifierMixin, _Bagging):
     def predict_proba(self, X: object) -> np.ndarray:
         """Vote shares (hard voting) or average probabilities (soft), ``(n, n_classes)``."""
         X = self._check_predict_X(X)
-        return sum(self._member_scores(m, X) for m in self.estimators_) / len(self.estimators_)
+        return sum(self.member_scores(m, X) for m in self.estimators_) / len(self.estimators_)
 
     def predict(self, X: object) -> np.ndarray:
         """The class with the largest vote share; ties go to the first class in ``classes_``."""

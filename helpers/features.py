@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.checks import boundary, check_int, check_vector
+from helpers.checks import boundary, check_int
 from helpers.transforms import import_transformers, minilm_model_dir
 
 __all__ = [
@@ -58,14 +58,6 @@ UNKNOWN = "<unknown>"
 
 # --------------------------------------------------------------------------- validation
 
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    return check_int(name, value, low=minimum)
-
-
-def _check_vector(name: str, x: object) -> np.ndarray:
-    """Finite numbers (NaN: impute missing values, or give them their own bin, first)."""
-    return check_vector(x, name)
 
 
 def _as_series(name: str, values: object) -> pd.Series:
@@ -94,13 +86,11 @@ def _check_token_lists(name: str, docs: object) -> list[list[str]]:
 
 def _bin_edges_args(args: dict) -> None:
     """Check and convert the arguments of :func:`bin_edges` (in place)."""
-    args["x"] = _check_vector("x", args["x"])
-    args["num_bins"] = _check_int("num_bins", args["num_bins"], 1)
     if args["strategy"] not in ("uniform", "quantile"):
         raise ValueError(f"strategy must be 'uniform' or 'quantile', got {args['strategy']!r}")
 
 
-@boundary(check=_bin_edges_args)
+@boundary(x="vector", num_bins="int >= 1", check=_bin_edges_args)
 def bin_edges(x: object, num_bins: int, strategy: str = "quantile") -> np.ndarray:
     """Edges of ``num_bins`` bins for a numeric column, learnt from training values.
 
@@ -125,6 +115,7 @@ def bin_edges(x: object, num_bins: int, strategy: str = "quantile") -> np.ndarra
     return edges
 
 
+@boundary(x="vector", edges="vector")
 def bin_values(x: object, edges: object) -> np.ndarray:
     """Integer bin code (0 .. len(edges) - 2) of every value; outside values go to the end bins.
 
@@ -132,8 +123,6 @@ def bin_values(x: object, edges: object) -> np.ndarray:
     edge. Values below the first or above the last edge (possible for test data)
     are put in the first or last bin. Used in lecture 2.4.
     """
-    x = _check_vector("x", x)
-    edges = _check_vector("edges", edges)
     if len(edges) < 2 or not np.all(np.diff(edges) > 0):
         raise ValueError("edges must be strictly increasing with at least 2 entries")
     codes = np.searchsorted(edges, x, side="right") - 1
@@ -146,14 +135,12 @@ def bin_values(x: object, edges: object) -> np.ndarray:
 def _category_levels_args(args: dict) -> None:
     """Check and convert the arguments of :func:`category_levels` (in place)."""
     series = args["values"] = _as_series("values", args["values"])
-    args["min_frequency"] = _check_int("min_frequency", args["min_frequency"], 1)
-    if args["max_categories"] is not None:
-        args["max_categories"] = _check_int("max_categories", args["max_categories"], 1)
     if series.dropna().empty:
         raise ValueError("values has no non-missing entries")
 
 
-@boundary(check=_category_levels_args)
+@boundary(min_frequency="int >= 1", max_categories="int >= 1 or None",
+          check=_category_levels_args)
 def category_levels(values: object, min_frequency: int = 1,
                     max_categories: int | None = None) -> list:
     """The categories that get their own one-hot column: the frequent ones.
@@ -288,9 +275,9 @@ def build_vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,
     number of columns in check. Used in lecture 2.4.
     """
     docs = _check_token_lists("docs", docs)
-    min_count = _check_int("min_count", min_count, 1)
+    min_count = check_int("min_count", min_count, low=1)
     if max_size is not None:
-        max_size = _check_int("max_size", max_size, 1)
+        max_size = check_int("max_size", max_size, low=1)
     counts = Counter(token for doc in docs for token in doc)
     ranked = sorted((t for t, c in counts.items() if c >= min_count),
                     key=lambda t: (-counts[t], t))
@@ -418,11 +405,9 @@ def _encode_sentences_args(args: dict) -> None:
         raise ValueError("texts is empty")
     if not all(isinstance(t, str) and t.strip() for t in texts):
         raise ValueError("every text must be a non-empty string")
-    args["batch_size"] = _check_int("batch_size", args["batch_size"], 1)
-    args["max_length"] = _check_int("max_length", args["max_length"], 2)
 
 
-@boundary(check=_encode_sentences_args)
+@boundary(batch_size="int >= 1", max_length="int >= 2", check=_encode_sentences_args)
 def encode_sentences(texts: Sequence[str], tokenizer, model, batch_size: int = 32,
                      max_length: int = 128) -> np.ndarray:
     """Sentence embeddings: MiniLM token vectors, mean-pooled and scaled to unit length.

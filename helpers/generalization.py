@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.checks import boundary, check_positive_int, check_real, check_rng, check_vector
+from helpers.checks import boundary, check_positive_int, check_real, check_vector
 
 __all__ = [
     "StepDistribution",
@@ -174,6 +174,7 @@ class StepDistribution:
         """The smallest 0-1 loss any classifier can reach, ``integral of min(p, 1 - p)``."""
         return float(np.sum(np.minimum(self.probs, 1 - self.probs) * np.diff(self.breakpoints)))
 
+    @boundary(n="int >= 1", rng="rng")
     def sample(self, n: int, rng: np.random.Generator,
                num_sets: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` examples, or ``num_sets`` independent data sets of ``n`` examples.
@@ -183,14 +184,14 @@ class StepDistribution:
         x, y : numpy.ndarray
             Shape ``(n,)`` or ``(num_sets, n)``; ``y`` holds 0/1 integers.
         """
-        n = check_positive_int("n", n)
-        rng = check_rng(rng)
         shape = (n,) if num_sets is None else (check_positive_int("num_sets", num_sets), n)
         x = rng.random(shape)
         y = (rng.random(shape) < self.p(x)).astype(np.int64)
         return x, y
 
 
+@boundary(t_star="real in (0, 1)",
+          noise="real in [0, 1]")
 def noisy_threshold(t_star: float, noise: float) -> StepDistribution:
     """The label is ``1[x > t_star]``, flipped with probability ``noise``.
 
@@ -198,8 +199,6 @@ def noisy_threshold(t_star: float, noise: float) -> StepDistribution:
     loss, is ``noise``; a threshold ``t`` has loss ``noise + (1 - 2 noise) |t - t_star|``.
     Used in appendix A.1.
     """
-    t_star = check_real("t_star", t_star, low=0, high=1, low_inclusive=False, high_inclusive=False)
-    noise = check_real("noise", noise, low=0, high=1)
     if noise >= 0.5:
         raise ValueError(f"noise must be below 0.5 (at 0.5 the labels carry no signal), "
                          f"got {noise}")
@@ -209,13 +208,13 @@ def noisy_threshold(t_star: float, noise: float) -> StepDistribution:
 # --------------------------------------------------------------------------- thresholds
 
 
+@boundary(size="int >= 1")
 def threshold_grid(size: int) -> np.ndarray:
     """``size`` equally spaced thresholds, the midpoints ``(i + 0.5) / size`` of ``size`` cells.
 
     A finite hypothesis class ``{h_t : t in grid}`` with ``|H| = size``. Used in
     appendix A.1.
     """
-    size = check_positive_int("size", size)
     return (np.arange(size) + 0.5) / size
 
 
@@ -308,12 +307,9 @@ def erm_threshold(thresholds: object, x: object, y: object) -> np.ndarray:
 def _uniform_deviation_args(args: dict) -> None:
     """Check and convert the arguments of :func:`uniform_deviation` (in place)."""
     args["thresholds"] = _check_thresholds(args["thresholds"])
-    args["n"] = check_positive_int("n", args["n"])
-    args["num_sets"] = check_positive_int("num_sets", args["num_sets"])
-    args["rng"] = check_rng(args["rng"])
 
 
-@boundary(check=_uniform_deviation_args)
+@boundary(n="int >= 1", num_sets="int >= 1", rng="rng", check=_uniform_deviation_args)
 def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_sets: int,
                       rng: np.random.Generator) -> np.ndarray:
     """``max_h |L(h, D_train) - L(h, D_all)|`` for ``num_sets`` fresh training sets of size ``n``.
@@ -456,6 +452,7 @@ def histogram_population_loss(tables: object, dist: StepDistribution) -> np.ndar
     return tables @ negatives + (1 - tables) @ positives
 
 
+@boundary(num_bins="int >= 1")
 def histogram_best(num_bins: int, dist: StepDistribution) -> np.ndarray:
     """The best histogram classifier with ``num_bins`` bins on ``dist``: ``h_all`` of the class.
 
@@ -469,7 +466,6 @@ def histogram_best(num_bins: int, dist: StepDistribution) -> np.ndarray:
     numpy.ndarray
         ``(num_bins,)`` 0/1 table.
     """
-    num_bins = check_positive_int("num_bins", num_bins)
     if not isinstance(dist, StepDistribution):
         raise TypeError(f"dist must be a StepDistribution, got {type(dist).__name__}")
     edges = np.linspace(0, 1, num_bins + 1)
@@ -497,6 +493,7 @@ def histogram_empirical_loss(tables: object, x: object, y: object) -> np.ndarray
     return (errors / xf.shape[1]).reshape(*lead, len(tables))
 
 
+@boundary(num_bins="int >= 1")
 def histogram_erm(num_bins: int, x: object, y: object) -> np.ndarray:
     """The histogram classifier with the fewest training errors: a majority vote per bin.
 
@@ -509,7 +506,6 @@ def histogram_erm(num_bins: int, x: object, y: object) -> np.ndarray:
     numpy.ndarray
         ``(..., num_bins)`` 0/1 tables for data of shape ``(..., n)``.
     """
-    num_bins = check_positive_int("num_bins", num_bins)
     x, y = _check_data(x, y)
     xf, yf, lead = _flat(x, y)
     zeros, ones = _bin_counts(_bins_of(xf, num_bins), yf, num_bins)

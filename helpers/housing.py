@@ -65,7 +65,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_frame, check_int
+from helpers.checks import boundary, check_frame, check_int
 
 __all__ = [
     "AMENITY_COLUMNS",
@@ -475,6 +475,7 @@ def _summaries(rng: np.random.Generator, types: np.ndarray, beds: np.ndarray, ba
     return out
 
 
+@boundary(n="int >= 1", seed="int >= 0")
 def simulate_house_sales(n: int = HOUSE_SALES_N, seed: int = 0,
                          model: PriceModel | None = None) -> HouseSales:
     """Simulate ``n`` house sales around Palo Alto and Sunnyvale in 2020-2021.
@@ -497,8 +498,6 @@ def simulate_house_sales(n: int = HOUSE_SALES_N, seed: int = 0,
     HouseSales
         The clean table, the expected log prices, the noise and the model.
     """
-    n = check_int("n", n, low=1)
-    seed = check_int("seed", seed, low=0)
     model = PRICE_MODEL if model is None else model
     if not isinstance(model, PriceModel):
         raise TypeError(f"model must be a PriceModel, got {type(model).__name__}")

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
 
-from helpers.checks import boundary, check_int, check_labels, check_positive_int
+from helpers.checks import boundary, check_labels, check_positive_int
 
 __all__ = [
     "ABSTAIN",
@@ -149,7 +149,6 @@ def _self_training_args(args: dict) -> None:
         raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
-    args["max_rounds"] = check_positive_int("max_rounds", args["max_rounds"])
     X_labeled = args["X_labeled"] = _as_features(args["X_labeled"], "X_labeled")
     args["y_labeled"] = _as_labels(args["y_labeled"], "y_labeled", X_labeled.shape[0])
     X_unlabeled = args["X_unlabeled"] = _as_features(args["X_unlabeled"], "X_unlabeled",
@@ -160,7 +159,7 @@ def _self_training_args(args: dict) -> None:
                                          X_unlabeled.shape[0])
 
 
-@boundary(check=_self_training_args)
+@boundary(max_rounds="int >= 1", check=_self_training_args)
 def self_training(
     estimator: object,
     X_labeled: object,
@@ -421,8 +420,8 @@ def _active_learning_args(args: dict) -> None:
         X = args[f"X_{part}"] = _as_features(args[f"X_{part}"], f"X_{part}")
         args[f"y_{part}"] = _as_labels(args[f"y_{part}"], f"y_{part}", X.shape[0])
     _check_same_width((args["X_pool"], "X_pool"), (args["X_test"], "X_test"))
-    batch_size = args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
-    n_rounds = args["n_rounds"] = check_int("n_rounds", args["n_rounds"], low=0)
+    batch_size = args["batch_size"]
+    n_rounds = args["n_rounds"]
     args["rng"] = np.random.default_rng(args["rng"])
     n_pool, initial = args["X_pool"].shape[0], args["initial"]
     if isinstance(initial, Integral) and not isinstance(initial, bool):
@@ -442,7 +441,7 @@ def _active_learning_args(args: dict) -> None:
                          f"{size} + {n_rounds} x {batch_size} labels requested")
 
 
-@boundary(check=_active_learning_args)
+@boundary(batch_size="int >= 1", n_rounds="int >= 0", check=_active_learning_args)
 def active_learning(
     estimator: object,
     X_pool: object,
@@ -593,6 +592,14 @@ def apply_labeling_functions(
     return L
 
 
+def _votes_within_classes(args: dict) -> None:
+    top = int(args["L"].max(initial=ABSTAIN)) + 1
+    if args["n_classes"] is not None and top > args["n_classes"]:
+        raise ValueError(f"a vote for class {top - 1} exceeds n_classes={args['n_classes']}")
+
+
+@boundary(L=lambda _, L: _as_vote_matrix(L), n_classes="int >= 1 or None",
+          check=_votes_within_classes)
 def majority_vote(L: object, n_classes: int | None = None) -> np.ndarray:
     """Combine the votes of labelling functions: the most voted class, per example.
 
@@ -611,18 +618,10 @@ def majority_vote(L: object, n_classes: int | None = None) -> np.ndarray:
     -------
     numpy.ndarray of int, shape (n_examples,)
     """
-    votes = _as_vote_matrix(L)
-    n_examples = votes.shape[0]
-    top = int(votes.max(initial=ABSTAIN)) + 1
-    if n_classes is None:
-        n_classes = max(top, 1)
-    else:
-        n_classes = check_positive_int("n_classes", n_classes)
-        if top > n_classes:
-            raise ValueError(f"a vote for class {top - 1} exceeds n_classes={n_classes}")
-    counts = np.zeros((n_examples, n_classes), dtype=int)
-    rows, cols = np.nonzero(votes != ABSTAIN)
-    np.add.at(counts, (rows, votes[rows, cols]), 1)
+    n_classes = n_classes or max(int(L.max(initial=ABSTAIN)) + 1, 1)
+    counts = np.zeros((len(L), n_classes), dtype=int)
+    rows, cols = np.nonzero(L != ABSTAIN)
+    np.add.at(counts, (rows, L[rows, cols]), 1)
     best = counts.max(axis=1)
     winner = counts.argmax(axis=1)
     tied = (counts == best[:, None]).sum(axis=1) > 1

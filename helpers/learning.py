@@ -30,7 +30,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from helpers.checks import boundary, check_int, check_matrix, check_real, check_rng
+from helpers.checks import boundary, check_int, check_matrix, check_real
 
 __all__ = [
     "Corridor",
@@ -56,14 +56,6 @@ def _as_points(name: str, X: object) -> np.ndarray:
         raise TypeError(f"{name} must be an array of points, got None")
     X = np.asarray(X)
     return check_matrix(X[:, None] if X.ndim == 1 else X, name)
-
-
-def _rng(name: str, rng: object) -> np.random.Generator:
-    return check_rng(rng, name)
-
-
-def _rng_or_none(name: str, rng: object) -> np.random.Generator | None:
-    return None if rng is None else check_rng(rng, name)
 
 
 COUNT = [Interval(Integral, 1, None, closed="left")]
@@ -110,7 +102,7 @@ def _squared_distances(X: np.ndarray, C: np.ndarray) -> np.ndarray:
     return cdist(X, C, "sqeuclidean")
 
 
-@boundary(X=_as_points, k=COUNT, rng=_rng, check=_k_at_most_n)
+@boundary(X=_as_points, k=COUNT, rng="rng", check=_k_at_most_n)
 def kmeans_plus_plus(X: object, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ starting centres: each next centre is a data point drawn with
     probability proportional to its squared distance to the nearest centre so far.
@@ -197,7 +189,7 @@ def _kmeans_args(args: dict) -> None:
                         "is not given")
 
 
-@boundary(X=_as_points, k=COUNT, rng=_rng_or_none, n_init=COUNT, max_iter=COUNT,
+@boundary(X=_as_points, k=COUNT, rng="rng or None", n_init=COUNT, max_iter=COUNT,
           check=_kmeans_args)
 def kmeans(X: object, k: int, rng: np.random.Generator | None = None, *, n_init: int = 10,
            max_iter: int = 300, init: object | None = None) -> KMeansResult:
@@ -285,11 +277,10 @@ class GaussianKDE:
         """``p(x)`` at each point."""
         return np.exp(self.log_density(points))
 
+    @boundary(n="int >= 1", rng="rng")
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` new points from the density with the generator ``rng``: pick a data
         point at random, add kernel noise ``N(0, H)``. Returns an ``(n, d)`` array."""
-        n = check_int("n", n, low=1)
-        rng = check_rng(rng)
         picks = rng.integers(len(self.data), size=n)
         noise = rng.standard_normal((n, self.dim)) @ np.linalg.cholesky(self.bandwidth).T
         return self.data[picks] + noise
@@ -349,7 +340,7 @@ def fit_kde(X: object, bandwidth: str | float = "scott") -> GaussianKDE:
 def _step_args(args: dict) -> None:
     """Check and convert the arguments of :meth:`Corridor.step` (in place)."""
     corridor = args["self"]
-    state = args["state"] = check_int("state", args["state"], low=0)
+    state = args["state"]
     if state >= corridor.length or corridor.is_terminal(state):
         raise ValueError(f"state must be an inner cell in [1, {corridor.length - 2}], "
                          f"got {state}")
@@ -403,7 +394,7 @@ class Corridor:
         """Whether ``state`` is one of the two end cells."""
         return state == 0 or state == self.length - 1
 
-    @boundary(check=_step_args)
+    @boundary(state="int >= 0", check=_step_args)
     def step(self, state: int, action: int) -> tuple[int, float, bool]:
         """Move from ``state`` by ``action``; return ``(next_state, reward, done)``."""
         nxt = state - 1 if action == 0 else state + 1
@@ -452,7 +443,7 @@ def _per_episode(args: dict) -> None:
     args["epsilon"] = epsilon
 
 
-@boundary(env=[HasMethods(["step"])], rng=_rng, num_episodes=COUNT,
+@boundary(env=[HasMethods(["step"])], rng="rng", num_episodes=COUNT,
           alpha=[Interval(Real, 0, 1, closed="right")],
           gamma=[Interval(Real, 0, 1, closed="both")], max_steps=COUNT, check=_per_episode)
 def q_learning(env: Corridor, rng: np.random.Generator, *, num_episodes: int,
@@ -511,6 +502,8 @@ def q_learning(env: Corridor, rng: np.random.Generator, *, num_episodes: int,
     return QLearningResult(q=q, returns=returns, steps=steps)
 
 
+@boundary(gamma="real in [0.0, 1.0)",
+          tol="real > 0.0", max_iter="int >= 1")
 def value_iteration(env: Corridor, gamma: float = 0.9, tol: float = 1e-10,
                     max_iter: int = 10_000) -> np.ndarray:
     """The optimal action values ``Q*`` of a known environment, by dynamic programming.
@@ -525,9 +518,6 @@ def value_iteration(env: Corridor, gamma: float = 0.9, tol: float = 1e-10,
     numpy.ndarray
         ``(num_states, num_actions)`` optimal action values (0 in terminal states).
     """
-    gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
-    tol = check_real("tol", tol, low=0.0, low_inclusive=False)
-    max_iter = check_int("max_iter", max_iter, low=1)
     q = np.zeros((env.num_states, env.num_actions))
     inner = [s for s in range(env.num_states) if not env.is_terminal(s)]
     for _ in range(max_iter):

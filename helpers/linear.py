@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from helpers.checks import boundary, check_float_tensor, check_int, check_positive_float, check_real
+from helpers.checks import boundary, check_float_tensor, check_int
 from helpers.neural import cross_entropy, dense, softmax
 from helpers.sgd import augment_with_ones, data_iter, linreg, linreg_grad, squared_loss
 
@@ -98,10 +98,9 @@ def _least_squares_args(args: dict) -> None:
     """Check and convert the arguments of :func:`least_squares` (in place)."""
     X = args["X"] = _check_features(args["X"])
     args["y"] = _check_targets(args["y"], len(X))
-    args["l2"] = check_real("l2", args["l2"], low=0.0)
 
 
-@boundary(check=_least_squares_args)
+@boundary(l2="real >= 0.0", check=_least_squares_args)
 def least_squares(
     X: torch.Tensor, y: torch.Tensor, *, fit_intercept: bool = True, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -180,11 +179,9 @@ def _linreg_gd_args(args: dict) -> None:
     y = args["y"] = _check_targets(args["y"], len(X))
     if y.shape[1] != 1:
         raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
-    args["lr"] = check_positive_float("lr", args["lr"])
-    args["num_steps"] = check_int("num_steps", args["num_steps"], low=1)
 
 
-@boundary(check=_linreg_gd_args)
+@boundary(lr="real > 0.0", num_steps="int >= 1", check=_linreg_gd_args)
 def linreg_gradient_descent(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -328,6 +325,7 @@ def cross_entropy_probs(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     return -terms.sum(dim=1)
 
 
+@boundary(l2="real >= 0.0")
 def softmax_regression_loss(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor,
                             b: torch.Tensor, l2: float = 0.0) -> torch.Tensor:
     """The objective of softmax regression: mean cross-entropy plus ``l2 / 2 * ||W||^2``.
@@ -336,7 +334,6 @@ def softmax_regression_loss(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor,
     loss is :func:`helpers.neural.cross_entropy`. Differentiable with autograd.
     Used in lecture 3.3.
     """
-    l2 = check_real("l2", l2, low=0.0)
     loss = cross_entropy(dense(X, W, b), y).mean()
     return loss + l2 / 2 * (W ** 2).sum() if l2 else loss
 
@@ -346,10 +343,9 @@ def _softmax_grad_args(args: dict) -> None:
     X = args["X"] = _check_features(args["X"])
     W = args["W"]
     args["y"] = _check_labels(args["y"], len(X), W.shape[1] if W.ndim == 2 else None)[0]
-    args["l2"] = check_real("l2", args["l2"], low=0.0)
 
 
-@boundary(check=_softmax_grad_args)
+@boundary(l2="real >= 0.0", check=_softmax_grad_args)
 def softmax_regression_grad(
     X: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -397,14 +393,10 @@ def _train_softmax_args(args: dict) -> None:
     ``num_classes`` defaults to ``max(y) + 1``."""
     X = args["X"] = _check_features(args["X"])
     args["y"], args["num_classes"] = _check_labels(args["y"], len(X), args["num_classes"])
-    args["lr"] = check_positive_float("lr", args["lr"])
-    args["num_epochs"] = check_int("num_epochs", args["num_epochs"], low=1)
-    args["l2"] = check_real("l2", args["l2"], low=0.0)
-    if args["batch_size"] is not None:
-        args["batch_size"] = check_int("batch_size", args["batch_size"], low=1)
 
 
-@boundary(check=_train_softmax_args)
+@boundary(lr="real > 0.0", num_epochs="int >= 1", l2="real >= 0.0",
+          batch_size="int >= 1 or None", check=_train_softmax_args)
 def train_softmax_regression(
     X: torch.Tensor,
     y: torch.Tensor,

@@ -80,16 +80,10 @@ CNN_KEYS = ("num_blocks", "channels", "kernel_size", "pool", "num_hiddens")
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    return check_int(name, value, low=minimum)
-
-
-def _check_positive_real(name: str, value: object) -> float:
-    return check_positive_float(name, value)
 
 
 def _check_kernel(kernel_size: object) -> int:
-    k = _check_int("kernel_size", kernel_size, 1)
+    k = check_int("kernel_size", kernel_size, low=1)
     if k % 2 == 0:
         raise ValueError(f"kernel_size must be odd so that padding keeps the size, got {k}")
     return k
@@ -98,7 +92,7 @@ def _check_kernel(kernel_size: object) -> int:
 def _check_seed(seed: object) -> int | None:
     if seed is None:
         return None
-    return _check_int("seed", seed, 0)
+    return check_int("seed", seed, low=0)
 
 
 def _seeded_build(seed: int | None, build: Any) -> nn.Module:
@@ -121,11 +115,11 @@ def _check_config(config: object) -> dict[str, Any]:
     if not isinstance(config["pool"], bool | np.bool_):
         raise TypeError(f"pool must be a bool, got {type(config['pool']).__name__}")
     return {
-        "num_blocks": _check_int("num_blocks", config["num_blocks"], 1),
-        "channels": _check_int("channels", config["channels"], 1),
+        "num_blocks": check_int("num_blocks", config["num_blocks"], low=1),
+        "channels": check_int("channels", config["channels"], low=1),
         "kernel_size": _check_kernel(config["kernel_size"]),
         "pool": bool(config["pool"]),
-        "num_hiddens": _check_int("num_hiddens", config["num_hiddens"], 0),
+        "num_hiddens": check_int("num_hiddens", config["num_hiddens"], low=0),
     }
 
 
@@ -171,7 +165,7 @@ def _build_cnn_args(args: dict) -> None:
     """Check and convert the arguments of :func:`build_cnn` (in place)."""
     args["config"] = _check_config(args["config"])
     for name in ("image_size", "in_channels", "num_classes"):
-        args[name] = _check_int(name, args[name], 1)
+        args[name] = check_int(name, args[name], low=1)
     args["seed"] = _check_seed(args["seed"])
 
 
@@ -233,9 +227,9 @@ def cnn_num_parameters(config: Mapping[str, Any], image_size: int = 8, in_channe
     ``s``. Used in lecture 9.3.
     """
     cfg = _check_config(config)
-    image_size = _check_int("image_size", image_size, 1)
-    in_channels = _check_int("in_channels", in_channels, 1)
-    num_classes = _check_int("num_classes", num_classes, 1)
+    image_size = check_int("image_size", image_size, low=1)
+    in_channels = check_int("in_channels", in_channels, low=1)
+    num_classes = check_int("num_classes", num_classes, low=1)
     c, k = cfg["channels"], cfg["kernel_size"]
     total = conv_params(in_channels, c, k) + (cfg["num_blocks"] - 1) * conv_params(c, c, k)
     flat = c * _block_sizes(cfg, image_size)[-1][0] ** 2
@@ -255,7 +249,7 @@ def digit_images(data: DataSplit, image_size: int = 8) -> DataSplit:
     """
     if not isinstance(data, DataSplit):
         raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
-    image_size = _check_int("image_size", image_size, 8)
+    image_size = check_int("image_size", image_size, low=8)
 
     def images(X: torch.Tensor) -> torch.Tensor:
         if X.ndim != 2 or X.shape[1] != 64:
@@ -285,9 +279,9 @@ def conv_flops(in_channels: int, out_channels: int, kernel_size: int | Sequence[
     if isinstance(out_size, Sequence) and not isinstance(out_size, str):
         if len(out_size) != 2:
             raise ValueError(f"out_size must be an int or a pair of ints, got {out_size!r}")
-        h, w = (_check_int("out_size", s, 1) for s in out_size)
+        h, w = (check_int("out_size", s, low=1) for s in out_size)
     else:
-        h = w = _check_int("out_size", out_size, 1)
+        h = w = check_int("out_size", out_size, low=1)
     return 2 * weights * h * w
 
 
@@ -301,7 +295,7 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
         raise TypeError(f"input_shape must be a tuple such as (1, 8, 8), got {input_shape!r}")
     if len(input_shape) == 0:
         raise ValueError("input_shape must not be empty")
-    return tuple(_check_int("input_shape entries", s, 1) for s in input_shape)
+    return tuple(check_int("input_shape entries", s, low=1) for s in input_shape)
 
 
 def flops_by_layer(net: nn.Module, input_shape: Sequence[int],
@@ -379,13 +373,13 @@ def torch_flops(net: nn.Module, input_shape: Sequence[int], **forward_kwargs: An
 # --------------------------------------------------------------------------- DARTS
 
 
+@boundary(channels="int >= 1")
 def make_op(name: str, channels: int) -> nn.Module:
     """One candidate operation of a DARTS cell, mapping ``channels`` to ``channels``, same size.
 
     ``"conv3x3"`` / ``"conv5x5"``: a padded convolution and a ReLU; ``"maxpool3x3"``: 3x3
     max pooling with stride 1 and padding 1; ``"skip"``: the identity. Used in lecture 9.3.
     """
-    channels = _check_int("channels", channels, 1)
     if name == "conv3x3":
         return nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU())
     if name == "conv5x5":
@@ -482,12 +476,12 @@ class Supernet(nn.Module):
                  image_size: int = 8, in_channels: int = 1, num_classes: int = 10, *,
                  seed: int | None = None) -> None:
         super().__init__()
-        num_cells = _check_int("num_cells", num_cells, 1)
-        channels = _check_int("channels", channels, 1)
+        num_cells = check_int("num_cells", num_cells, low=1)
+        channels = check_int("channels", channels, low=1)
         self.op_names = _check_ops(ops)
-        self.image_size = _check_int("image_size", image_size, 2)
-        in_channels = _check_int("in_channels", in_channels, 1)
-        num_classes = _check_int("num_classes", num_classes, 1)
+        self.image_size = check_int("image_size", image_size, low=2)
+        in_channels = check_int("in_channels", in_channels, low=1)
+        num_classes = check_int("num_classes", num_classes, low=1)
         seed = _check_seed(seed)
 
         def build() -> tuple[nn.Module, nn.ModuleList, nn.Module]:
@@ -561,10 +555,10 @@ def derived_cnn(choices: Sequence[str], channels: int = 8, image_size: int = 8,
     for c in choices:
         if c not in CANDIDATE_OPS:
             raise ValueError(f"unknown operation {c!r}; choose from {list(CANDIDATE_OPS)}")
-    channels = _check_int("channels", channels, 1)
-    image_size = _check_int("image_size", image_size, 2)
-    in_channels = _check_int("in_channels", in_channels, 1)
-    num_classes = _check_int("num_classes", num_classes, 1)
+    channels = check_int("channels", channels, low=1)
+    image_size = check_int("image_size", image_size, low=2)
+    in_channels = check_int("in_channels", in_channels, low=1)
+    num_classes = check_int("num_classes", num_classes, low=1)
 
     def build() -> nn.Sequential:
         stem, head = _stem_and_head(channels, image_size, in_channels, num_classes)
@@ -618,14 +612,10 @@ def _train_darts_args(args: dict) -> None:
         raise TypeError(f"net must be a Supernet, got {type(args['net']).__name__}")
     _check_xy(args["X_train"], args["y_train"], "X_train and y_train")
     _check_xy(args["X_val"], args["y_val"], "X_val and y_val")
-    args["num_epochs"] = _check_int("num_epochs", args["num_epochs"], 1)
-    args["batch_size"] = _check_int("batch_size", args["batch_size"], 1)
-    args["lr"] = _check_positive_real("lr", args["lr"])
-    args["arch_lr"] = _check_positive_real("arch_lr", args["arch_lr"])
-    args["seed"] = _check_int("seed", args["seed"], 0)
 
 
-@boundary(check=_train_darts_args)
+@boundary(lr="real > 0.0", arch_lr="real > 0.0", num_epochs="int >= 1", batch_size="int >= 1",
+          seed="int >= 0", check=_train_darts_args)
 def train_darts(
     net: Supernet,
     X_train: torch.Tensor,
@@ -719,12 +709,13 @@ class ResidualBlock(nn.Module):
     def __init__(self, width: int, kernel_size: int = 3) -> None:
         super().__init__()
         k = _check_kernel(kernel_size)
-        self.conv = nn.Conv2d(_check_int("width", width, 1), width, k, padding=k // 2)
+        self.conv = nn.Conv2d(check_int("width", width, low=1), width, k, padding=k // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + torch.relu(self.conv(x))
 
 
+@boundary(depth="int >= 0", width="int >= 1")
 def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: int = 1,
                  num_classes: int = 10, pooled_size: int = 2, residual: bool = True,
                  seed: int | None = None) -> nn.Sequential:
@@ -738,12 +729,10 @@ def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: i
     resolution, so depth, width and resolution can be scaled independently, as
     EfficientNet does. Used in lecture 9.3.
     """
-    depth = _check_int("depth", depth, 0)
-    width = _check_int("width", width, 1)
     k = _check_kernel(kernel_size)
-    in_channels = _check_int("in_channels", in_channels, 1)
-    num_classes = _check_int("num_classes", num_classes, 1)
-    pooled_size = _check_int("pooled_size", pooled_size, 1)
+    in_channels = check_int("in_channels", in_channels, low=1)
+    num_classes = check_int("num_classes", num_classes, low=1)
+    pooled_size = check_int("pooled_size", pooled_size, low=1)
     if not isinstance(residual, bool):
         raise TypeError(f"residual must be a bool, got {type(residual).__name__}")
 
@@ -762,6 +751,7 @@ def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: i
     return _seeded_build(_check_seed(seed), build)
 
 
+@boundary(depth="int >= 0", width="int >= 1")
 def scalable_cnn_flops(depth: int, width: int, resolution: int, *, kernel_size: int = 3,
                        in_channels: int = 1, num_classes: int = 10, pooled_size: int = 2) -> int:
     """FLOPs of :func:`scalable_cnn` on one ``resolution x resolution`` example, in closed form.
@@ -770,13 +760,11 @@ def scalable_cnn_flops(depth: int, width: int, resolution: int, *, kernel_size: 
     ``2 k^2 w^2 r^2`` each, so for a deep, wide network the FLOPs grow as
     ``d x w^2 x r^2``. Used in lecture 9.3.
     """
-    depth = _check_int("depth", depth, 0)
-    width = _check_int("width", width, 1)
-    r = _check_int("resolution", resolution, 1)
+    r = check_int("resolution", resolution, low=1)
     k = _check_kernel(kernel_size)
-    in_channels = _check_int("in_channels", in_channels, 1)
-    num_classes = _check_int("num_classes", num_classes, 1)
-    p = _check_int("pooled_size", pooled_size, 1)
+    in_channels = check_int("in_channels", in_channels, low=1)
+    num_classes = check_int("num_classes", num_classes, low=1)
+    p = check_int("pooled_size", pooled_size, low=1)
     if p > r:
         raise ValueError(f"pooled_size={p} is larger than the resolution {r}")
     return (conv_flops(in_channels, width, k, r) + depth * conv_flops(width, width, k, r)
@@ -801,11 +789,11 @@ def compound_scale(phi: float, *, base_depth: int, base_width: int, base_resolut
     """
     if isinstance(phi, bool) or not isinstance(phi, Real) or not math.isfinite(phi) or phi < 0:
         raise ValueError(f"phi must be a non-negative finite number, got {phi!r}")
-    base_depth = _check_int("base_depth", base_depth, 1)
-    base_width = _check_int("base_width", base_width, 1)
-    base_resolution = _check_int("base_resolution", base_resolution, 1)
+    base_depth = check_int("base_depth", base_depth, low=1)
+    base_width = check_int("base_width", base_width, low=1)
+    base_resolution = check_int("base_resolution", base_resolution, low=1)
     for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
-        if _check_positive_real(name, value) < 1:
+        if check_positive_float(name, value) < 1:
             raise ValueError(f"{name} must be >= 1 (scaling up), got {value}")
     return {
         "depth": math.ceil(base_depth * alpha**phi - 1e-9),
@@ -814,6 +802,7 @@ def compound_scale(phi: float, *, base_depth: int, base_width: int, base_resolut
     }
 
 
+@boundary(step="real > 0.0", max_value="real > 0.0", target="real > 0.0", tol="real > 0.0")
 def compound_coefficients(step: float = 0.05, max_value: float = 2.0, target: float = 2.0,
                           tol: float = 0.1) -> list[tuple[float, float, float]]:
     """The grid of ``(alpha, beta, gamma)`` that EfficientNet searches, under its constraint.
@@ -823,10 +812,6 @@ def compound_coefficients(step: float = 0.05, max_value: float = 2.0, target: fl
     scaled by each such triple at ``phi = 1`` and keeps the most accurate. Used in
     lecture 9.3.
     """
-    step = _check_positive_real("step", step)
-    max_value = _check_positive_real("max_value", max_value)
-    target = _check_positive_real("target", target)
-    tol = _check_positive_real("tol", tol)
     if max_value < 1:
         raise ValueError(f"max_value must be >= 1, got {max_value}")
     values = [round(1 + i * step, 10) for i in range(int((max_value - 1) / step + 1e-9) + 1)]

@@ -182,6 +182,27 @@ def cross_entropy(O: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # noqa: E7
 # --------------------------------------------------------------------------- MLP
 
 
+def _widths(name: str, num_hiddens: object) -> list[int]:
+    if isinstance(num_hiddens, int | str) or not isinstance(num_hiddens, Sequence):
+        raise TypeError(f"{name} must be a sequence of widths such as [256], "
+                        f"got {num_hiddens!r}")
+    return [check_positive_int("hidden width", h) for h in num_hiddens]
+
+
+def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) -> list[int]:
+    check_positive_int("num_inputs", num_inputs)
+    check_positive_int("num_outputs", num_outputs)
+    return [num_inputs, *_widths("num_hiddens", num_hiddens), num_outputs]
+
+
+def _generator(name: str, value: object) -> torch.Generator | None:
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None")
+    return value
+
+
+@boundary(num_inputs="int >= 1", num_outputs="int >= 1", num_hiddens=_widths,
+          generator=_generator)
 def init_mlp_params(
     num_inputs: int,
     num_hiddens: Sequence[int],
@@ -212,24 +233,12 @@ def init_mlp_params(
     list of torch.Tensor
         ``W_l`` of shape ``(d_{l-1}, d_l)`` followed by ``b_l`` of shape ``(d_l,)``.
     """
-    sizes = _layer_sizes(num_inputs, num_hiddens, num_outputs)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError("generator must be a torch.Generator or None")
+    sizes = [num_inputs, *num_hiddens, num_outputs]
     params = []
     for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
         W = torch.randn(d_in, d_out, generator=generator) * math.sqrt(2 / d_in)
         params += [W.requires_grad_(True), torch.zeros(d_out, requires_grad=True)]
     return params
-
-
-def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) -> list[int]:
-    check_positive_int("num_inputs", num_inputs)
-    check_positive_int("num_outputs", num_outputs)
-    if isinstance(num_hiddens, int | str) or not isinstance(num_hiddens, Sequence):
-        raise TypeError(f"num_hiddens must be a sequence of widths such as [256], "
-                        f"got {num_hiddens!r}")
-    hiddens = [check_positive_int("hidden width", h) for h in num_hiddens]
-    return [num_inputs, *hiddens, num_outputs]
 
 
 def _mlp_forward_args(args: dict) -> None:
@@ -403,15 +412,15 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 
 def _conv_output_args(args: dict) -> None:
     """Check and convert the arguments of :func:`conv_output_shape` (in place)."""
-    n = args["n"] = check_positive_int("n", args["n"])
-    k = args["k"] = check_positive_int("k", args["k"])
-    p = args["p"] = check_int("p", args["p"], low=0)
-    args["s"] = check_positive_int("s", args["s"])
+    n = args["n"]
+    k = args["k"]
+    p = args["p"]
     if k > n + 2 * p:
         raise ValueError(f"window k={k} is larger than the padded input n + 2p = {n + 2 * p}")
 
 
-@boundary(check=_conv_output_args)
+@boundary(n="int >= 1", k="int >= 1", p="int >= 0", s="int >= 1",
+          check=_conv_output_args)
 def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
     """Output length of a convolution or pooling window along one axis.
 
@@ -552,11 +561,10 @@ def pool2d(
 
 def _lenet_args(args: dict) -> None:
     """Check and convert the arguments of :func:`lenet` (in place)."""
-    image_size = args["image_size"] = check_int("image_size", args["image_size"], low=4)
+    image_size = args["image_size"]
     if image_size % 4:
         raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
-    args["num_classes"] = check_positive_int("num_classes", args["num_classes"])
-    kernel_size = args["kernel_size"] = check_positive_int("kernel_size", args["kernel_size"])
+    kernel_size = args["kernel_size"]
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
                          f"got {kernel_size}")
@@ -571,7 +579,8 @@ def _lenet_args(args: dict) -> None:
         raise ValueError(f"pool must be 'max' or 'avg', got {args['pool']!r}")
 
 
-@boundary(check=_lenet_args)
+@boundary(image_size="int >= 4", num_classes="int >= 1", kernel_size="int >= 1",
+          check=_lenet_args)
 def lenet(
     image_size: int = 12,
     num_classes: int = 10,
@@ -636,16 +645,16 @@ def count_parameters(net: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
 
 
+@boundary(num_inputs="int >= 1", num_outputs="int >= 1")
 def dense_params(num_inputs: int, num_outputs: int, bias: bool = True) -> int:
     """Parameters of a dense layer: ``num_inputs * num_outputs`` weights (+ ``num_outputs``).
 
     Used in lecture 3.6 to count what a fully connected layer on images costs.
     """
-    num_inputs = check_positive_int("num_inputs", num_inputs)
-    num_outputs = check_positive_int("num_outputs", num_outputs)
     return num_inputs * num_outputs + (num_outputs if bias else 0)
 
 
+@boundary(in_channels="int >= 1", out_channels="int >= 1", groups="int >= 1")
 def conv_params(
     in_channels: int, out_channels: int, kernel_size: int | Sequence[int], bias: bool = True,
     groups: int = 1,
@@ -655,9 +664,6 @@ def conv_params(
     Independent of the image size. ``groups = in_channels = out_channels`` is a
     depthwise convolution (MobileNet). Used in lecture 3.6.
     """
-    in_channels = check_positive_int("in_channels", in_channels)
-    out_channels = check_positive_int("out_channels", out_channels)
-    groups = check_positive_int("groups", groups)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide in_channels={in_channels} and "
                          f"out_channels={out_channels}")

@@ -42,7 +42,6 @@ from torch import nn
 from helpers.checks import (
     boundary,
     check_float_tensor,
-    check_int,
     check_positive_float,
     check_positive_int,
     check_real,
@@ -91,6 +90,7 @@ def _per_channel(v: torch.Tensor, ndim: int) -> torch.Tensor:
 # --------------------------------------------------------------------------- batch norm
 
 
+@boundary(ndim="int")
 def batch_norm_axes(ndim: int) -> tuple[int, ...]:
     """The axes batch norm averages over for an input with ``ndim`` axes.
 
@@ -105,7 +105,6 @@ def batch_norm_axes(ndim: int) -> tuple[int, ...]:
     >>> batch_norm_axes(4)
     (0, 2, 3)
     """
-    ndim = check_int("ndim", ndim)
     if ndim < 2:
         raise ValueError(f"batch norm needs a batch axis and a feature axis, got ndim={ndim}")
     return (0,) + tuple(range(2, ndim))
@@ -122,14 +121,12 @@ def _batch_norm_args(args: dict) -> None:
         _check_vector(name, args[name], (num_channels,))
     if (args["moving_var"] < 0).any():
         raise ValueError("moving_var must be non-negative")
-    args["eps"] = check_positive_float("eps", args["eps"])
-    args["momentum"] = check_real("momentum", args["momentum"], low=0, high=1)
     if args["training"] and X.numel() // num_channels < 2:
         raise ValueError(f"batch norm in training mode needs more than one value per "
                          f"channel, got input shape {tuple(X.shape)}")
 
 
-@boundary(check=_batch_norm_args)
+@boundary(eps="real > 0.0", momentum="real in [0, 1]", check=_batch_norm_args)
 def batch_norm(
     X: torch.Tensor,
     gamma: torch.Tensor,
@@ -257,13 +254,12 @@ def _layer_norm_args(args: dict) -> None:
     if tuple(X.shape[-len(shape):]) != shape:
         raise ValueError(f"the trailing axes of X {tuple(X.shape)} must equal normalized_shape "
                          f"{shape}")
-    args["eps"] = check_positive_float("eps", args["eps"])
     for name in ("gamma", "beta"):
         if args[name] is not None:
             _check_vector(name, args[name], shape)
 
 
-@boundary(check=_layer_norm_args)
+@boundary(eps="real > 0.0", check=_layer_norm_args)
 def layer_norm(
     X: torch.Tensor,
     normalized_shape: int | Sequence[int],

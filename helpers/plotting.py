@@ -1,7 +1,8 @@
 """Plot defaults for consistent, readable figures in every lecture.
 
-Applied by :func:`helpers.repro.setup_notebook`; figures are static PNGs so they
-render in the book without JavaScript.
+Applied by :func:`helpers.repro.setup_notebook`; figures are static PNGs at twice
+the pixel density they are shown at, so they render in the book without JavaScript
+and stay sharp on high-density screens.
 """
 
 from __future__ import annotations
@@ -45,4 +46,5 @@ def set_plot_style() -> None:
         # In a kernel, figures must be captured as outputs even if MPLBACKEND says Agg.
         if "inline" not in mpl.get_backend():
             shell.run_line_magic("matplotlib", "inline")
-        set_matplotlib_formats("png")
+        # 2x pixels, shown at the figure's size: sharp on high-density screens and zoom
+        set_matplotlib_formats("retina")

@@ -121,9 +121,9 @@ class RetryPolicy:
         _check_number("backoff_max", self.backoff_max)
         _check_number("max_retry_after", self.max_retry_after)
 
+    @boundary(retry="int >= 1")
     def backoff(self, retry: int) -> float:
         """Seconds to wait before the ``retry``-th retry (1-based)."""
-        retry = check_int("retry", retry, low=1)
         return min(self.backoff_max, self.backoff_base * self.backoff_factor ** (retry - 1))
 
     def schedule(self) -> list[float]:
@@ -265,7 +265,7 @@ class PoliteSession:
         if self._robots is None:
             parser = urllib.robotparser.RobotFileParser(urljoin(self.base_url, "/robots.txt"))
             try:
-                response = self._fetch(parser.url)
+                response = self.fetch(parser.url)
             except ScrapeError as err:
                 if "HTTP 401" in err.reason or "HTTP 403" in err.reason:
                     parser.disallow_all = True
@@ -296,7 +296,7 @@ class PoliteSession:
         url = urljoin(self.base_url, url)
         if not self.allowed(url):
             raise DisallowedByRobots(url)
-        return self._fetch(url)
+        return self.fetch(url)
 
     def _wait_turn(self) -> None:
         if self._last_request is not None:
@@ -305,7 +305,15 @@ class PoliteSession:
                 self.sleep(wait)
         self._last_request = self.clock()
 
-    def _fetch(self, url: str) -> requests.Response:
+    def fetch(self, url: str) -> requests.Response:
+        """GET the absolute ``url`` with a timeout, the rate limit and retries with backoff
+        (no robots check: :meth:`get` adds it). Used in lecture 1.3.
+
+        Raises
+        ------
+        ScrapeError
+            On a permanent error (4xx other than 429) or when the retries are used up.
+        """
         policy = self.retry
         for attempt in range(1, policy.max_retries + 2):
             self._wait_turn()

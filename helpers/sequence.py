@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int, check_positive_float, check_positive_int
+from helpers.checks import boundary, check_positive_float, check_positive_int
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -110,9 +110,9 @@ class Vocab:
         Special tokens placed first; must contain ``"<unk>"``.
     """
 
+    @boundary(min_freq="int >= 1")
     def __init__(self, tokens: Iterable[str], min_freq: int = 1,
                  reserved: Sequence[str] = ("<pad>", "<unk>")) -> None:
-        min_freq = check_positive_int("min_freq", min_freq)
         reserved = list(reserved)
         if "<unk>" not in reserved:
             raise ValueError("reserved must contain '<unk>' (the id of unknown tokens)")
@@ -209,8 +209,7 @@ def library_docstrings(*modules: ModuleType) -> list[str]:
 def _pad_sequences_args(args: dict) -> None:
     """Check and convert the arguments of :func:`pad_sequences` (in place); every
     sequence becomes a LongTensor."""
-    num_steps = args["num_steps"] = check_positive_int("num_steps", args["num_steps"])
-    args["pad_id"] = check_int("pad_id", args["pad_id"], low=0)
+    num_steps = args["num_steps"]
     sequences = args["sequences"]
     if isinstance(sequences, str | bytes) or len(sequences) == 0:
         raise ValueError("sequences must be a non-empty list of token-id sequences")
@@ -225,7 +224,7 @@ def _pad_sequences_args(args: dict) -> None:
     args["sequences"] = checked
 
 
-@boundary(check=_pad_sequences_args)
+@boundary(num_steps="int >= 1", pad_id="int >= 0", check=_pad_sequences_args)
 def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: int = 0,
                   truncate: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Bring sequences of different lengths to one length ``num_steps`` with a pad token.
@@ -263,13 +262,13 @@ def pad_sequences(sequences: Sequence[Sequence[int]], num_steps: int, pad_id: in
 def _lm_windows_args(args: dict) -> None:
     """Check and convert the arguments of :func:`lm_windows` (in place)."""
     ids = args["ids"] = _check_ids("ids", args["ids"])
-    num_steps = args["num_steps"] = check_positive_int("num_steps", args["num_steps"])
+    num_steps = args["num_steps"]
     if len(ids) - 1 < num_steps:
         raise ValueError(f"a stream of {len(ids)} tokens is too short for one window of "
                          f"num_steps={num_steps} (needs num_steps + 1 tokens)")
 
 
-@boundary(check=_lm_windows_args)
+@boundary(num_steps="int >= 1", check=_lm_windows_args)
 def lm_windows(ids: Sequence[int] | torch.Tensor,
                num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Cut a token stream into non-overlapping windows for next-token prediction.
@@ -498,13 +497,13 @@ class RNNLM(nn.Module):
         return self.output(hiddens), state
 
 
+@boundary(batch_size="int >= 1")
 def evaluate_lm(net: RNNLM, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 256) -> float:
     """Mean cross-entropy (nats per token) of a language model on windows ``(X, Y)``.
 
     Each window starts from a zero state. ``exp`` of the result is the perplexity.
     Used in lecture 3.7.
     """
-    batch_size = check_positive_int("batch_size", batch_size)
     if X.shape != Y.shape or X.ndim != 2 or len(X) == 0:
         raise ValueError(f"X and Y must be non-empty and of equal 2-D shape, got "
                          f"{tuple(X.shape)} and {tuple(Y.shape)}")
@@ -522,6 +521,14 @@ def evaluate_lm(net: RNNLM, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 
     return total / Y.numel()
 
 
+def _with_gradients(name: str, params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
+    params = list(params)
+    if all(p.grad is None for p in params):
+        raise ValueError("no parameter has a gradient: call loss.backward() first")
+    return params
+
+
+@boundary(max_norm="real > 0.0", params=_with_gradients)
 def clip_gradients(params: Iterable[torch.Tensor], max_norm: float) -> float:
     """Rescale gradients in place so that their joint L2 norm is at most ``max_norm``.
 
@@ -535,10 +542,7 @@ def clip_gradients(params: Iterable[torch.Tensor], max_norm: float) -> float:
     float
         The norm before clipping.
     """
-    max_norm = check_positive_float("max_norm", max_norm)
     grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        raise ValueError("no parameter has a gradient: call loss.backward() first")
     norm = torch.sqrt(sum((g.detach() ** 2).sum() for g in grads)).item()
     if norm > max_norm:
         for g in grads:
@@ -574,15 +578,13 @@ def _train_lm_args(args: dict) -> None:
         args[name] = check_positive_int(name, args[name])
     for name in ("lr", "max_norm"):
         args[name] = check_positive_float(name, args[name])
-    if args["eval_every"] is not None:
-        args["eval_every"] = check_positive_int("eval_every", args["eval_every"])
     X, Y = args["train"]
     if X.shape != Y.shape:
         raise ValueError(f"training inputs and targets differ in shape: {tuple(X.shape)} "
                          f"and {tuple(Y.shape)}")
 
 
-@boundary(check=_train_lm_args)
+@boundary(eval_every="int >= 1 or None", check=_train_lm_args)
 def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
              val: tuple[torch.Tensor, torch.Tensor], *, num_epochs: int, batch_size: int,
              lr: float, max_norm: float = 1.0, eval_every: int | None = None,
@@ -643,6 +645,7 @@ def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
 # --------------------------------------------------------------------------- n-gram baseline
 
 
+@boundary(n="int >= 1", vocab_size="int >= 1", alpha="real > 0.0")
 def ngram_cross_entropy(train_ids: Sequence[int] | torch.Tensor,
                         eval_ids: Sequence[int] | torch.Tensor, n: int, vocab_size: int,
                         alpha: float = 0.1) -> float:
@@ -660,9 +663,6 @@ def ngram_cross_entropy(train_ids: Sequence[int] | torch.Tensor,
     float
         Mean negative log-likelihood; ``exp`` of it is the perplexity.
     """
-    n = check_positive_int("n", n)
-    vocab_size = check_positive_int("vocab_size", vocab_size)
-    alpha = check_positive_float("alpha", alpha)
     train = _check_ids("train_ids", train_ids).numpy()
     test = _check_ids("eval_ids", eval_ids).numpy()
     if max(train.max(), test.max()) >= vocab_size:

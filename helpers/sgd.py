@@ -17,7 +17,7 @@ from numbers import Real
 
 import torch
 
-from helpers.checks import boundary, check_positive_float, check_positive_int
+from helpers.checks import boundary, check_positive_int
 
 __all__ = [
     "TrainResult",
@@ -180,12 +180,10 @@ def augment_with_ones(X: torch.Tensor) -> torch.Tensor:
 
 def _init_params_args(args: dict) -> None:
     """Check and convert the arguments of :func:`init_params` (in place)."""
-    args["num_inputs"] = check_positive_int("num_inputs", args["num_inputs"])
-    args["sigma"] = check_positive_float("sigma", args["sigma"])
     _check_generator(args["generator"])
 
 
-@boundary(check=_init_params_args)
+@boundary(num_inputs="int >= 1", sigma="real > 0.0", check=_init_params_args)
 def init_params(
     num_inputs: int,
     generator: torch.Generator | None = None,
@@ -276,15 +274,13 @@ def linreg_grad(
 
 def _sgd_args(args: dict) -> None:
     """Check and convert the arguments of :func:`sgd` (in place)."""
-    args["lr"] = check_positive_float("lr", args["lr"])
-    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
     params = args["params"] = list(args["params"])
     for param in params:
         if param.grad is None:
             raise ValueError("a parameter has no gradient: call loss.backward() before sgd()")
 
 
-@boundary(check=_sgd_args)
+@boundary(lr="real > 0.0", batch_size="int >= 1", check=_sgd_args)
 def sgd(params: Sequence[torch.Tensor], lr: float, batch_size: int) -> None:
     """One mini-batch SGD step, in place: ``p <- p - lr * p.grad / batch_size``, then zero grads.
 
@@ -336,16 +332,14 @@ def _train_linear_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train_linear_regression` (in place)."""
     X, y, w_init = args["X"], args["y"], args["w_init"]
     _check_Xy(X, y)
-    args["lr"] = check_positive_float("lr", args["lr"])
-    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
-    args["num_epochs"] = check_positive_int("num_epochs", args["num_epochs"])
     if w_init.shape != (X.shape[1], 1):
         raise ValueError(f"w_init must have shape {(X.shape[1], 1)}, got {tuple(w_init.shape)}")
     if y.shape != (len(X), 1):
         raise ValueError(f"y must have shape {(len(X), 1)}, got {tuple(y.shape)}")
 
 
-@boundary(check=_train_linear_args)
+@boundary(lr="real > 0.0", batch_size="int >= 1", num_epochs="int >= 1",
+          check=_train_linear_args)
 def train_linear_regression(
     X: torch.Tensor,
     y: torch.Tensor,

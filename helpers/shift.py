@@ -51,6 +51,8 @@ from sklearn.utils.validation import (
     check_scalar,
 )
 
+from helpers.checks import boundary
+
 __all__ = [
     "BBSEResult",
     "EMResult",
@@ -564,6 +566,19 @@ def black_box_shift_estimate(
     return BBSEResult(weights, priors / priors.sum(), confusion, mu)
 
 
+def _label_shift_args(args: dict) -> None:
+    """Check ``proba`` (n, k) and the priors of :func:`adjust_proba` and
+    :func:`em_prior_adjustment` (in place)."""
+    proba = args["proba"] = _proba("proba", args["proba"])
+    for name in ("source_priors", "target_priors"):
+        if name in args:
+            args[name] = _priors(name, args[name], proba.shape[1])
+    if "target_priors" in args and np.any(
+            (proba * (args["target_priors"] / args["source_priors"])).sum(axis=1) <= 0):
+        raise ValueError("a row of proba has no mass on any class with positive prior")
+
+
+@boundary(check=_label_shift_args)
 def adjust_proba(proba: object, source_priors: object, target_priors: object) -> np.ndarray:
     """Re-weight predicted class probabilities from source to target priors.
 
@@ -577,14 +592,8 @@ def adjust_proba(proba: object, source_priors: object, target_priors: object) ->
     source_priors, target_priors : array-like of shape (k,)
         p(y) and q(y), positive and summing to 1.
     """
-    proba = _proba("proba", proba)
-    p = _priors("source_priors", source_priors, proba.shape[1])
-    q = _priors("target_priors", target_priors, proba.shape[1])
-    scaled = proba * (q / p)
-    total = scaled.sum(axis=1, keepdims=True)
-    if np.any(total <= 0):
-        raise ValueError("a row of proba has no mass on any class with positive prior")
-    return scaled / total
+    scaled = proba * (target_priors / source_priors)
+    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -609,6 +618,9 @@ class EMResult:
     log_likelihood: float
 
 
+@boundary(check=_label_shift_args, max_iter=lambda name, v: _count(name, v, 1),
+          tol=lambda name, v: float(check_scalar(v, name, Real, min_val=0,
+                                                 include_boundaries="neither")))
 def em_prior_adjustment(
     proba: object,
     source_priors: object,
@@ -639,11 +651,7 @@ def em_prior_adjustment(
     -------
     EMResult
     """
-    proba = _proba("proba", proba)
-    p = _priors("source_priors", source_priors, proba.shape[1])
-    max_iter = _count("max_iter", max_iter, 1)
-    tol = float(check_scalar(tol, "tol", Real, min_val=0, include_boundaries="neither"))
-
+    p = source_priors
     q, n_iter, converged = p.copy(), 0, False
     while not converged and n_iter < max_iter:
         adjusted = proba * (q / p)  # E step: posteriors under the current priors

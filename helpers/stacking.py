@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, 
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from helpers.checks import check_int, check_matrix, check_target
+from helpers.checks import boundary, check_int, check_matrix, check_target
 
 __all__ = [
     "STACK_METHODS",
@@ -328,9 +328,9 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     def _default_final_estimator(self) -> object:
         return RidgeCV()
 
+    @boundary(X="matrix")
     def fit(self, X: object, y: object) -> StackingRegressor:
         """Fit the level-1 models and the final estimator; return self."""
-        X = check_matrix(X)
         y = check_target(y, len(X), numeric=False)
         try:
             y = y.astype(np.float64)
@@ -360,9 +360,9 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
     def _default_final_estimator(self) -> object:
         return LogisticRegression()
 
+    @boundary(X="matrix")
     def fit(self, X: object, y: object) -> StackingClassifier:
         """Fit the level-1 models and the final estimator; return self."""
-        X = check_matrix(X)
         y = check_target(y, len(X), numeric=False)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:

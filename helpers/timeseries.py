@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_scalar
 
+from helpers.checks import boundary
+
 __all__ = ["autocorrelation", "lag_features", "walk_forward_splits"]
 
 
@@ -71,6 +73,23 @@ def autocorrelation(x: object, nlags: int) -> np.ndarray:
                     ) / denominator
 
 
+def _indexed_series(name: str, series: object) -> pd.Series:
+    """The values as floats, with the Series' index (or 0, 1, ...)."""
+    values = _series(name, series)
+    index = series.index if isinstance(series, pd.Series) else pd.RangeIndex(len(values))
+    return pd.Series(values, index=index)
+
+
+def _lags(name: str, lags: object) -> list[int]:
+    lags = [_count(name, int(k) if isinstance(k, np.integer) else k, 1) for k in lags]
+    if not lags:
+        raise ValueError(f"{name} is empty; give at least one positive lag")
+    if len(set(lags)) != len(lags):
+        raise ValueError(f"{name} has repeated values: {lags}")
+    return lags
+
+
+@boundary(series=_indexed_series, lags=_lags)
 def lag_features(series: object, lags: object, name: str = "y") -> pd.DataFrame:
     """A table of past values: column ``f"{name} lag {k}"`` holds the value k steps back.
 
@@ -88,15 +107,8 @@ def lag_features(series: object, lags: object, name: str = "y") -> pd.DataFrame:
     name : str
         Prefix of the column names.
     """
-    values = _series("series", series)
-    index = series.index if isinstance(series, pd.Series) else pd.RangeIndex(len(values))
-    lags = [_count("lags", int(k) if isinstance(k, np.integer) else k, 1) for k in lags]
-    if not lags:
-        raise ValueError("lags is empty; give at least one positive lag")
-    if len(set(lags)) != len(lags):
-        raise ValueError(f"lags has repeated values: {lags}")
-    s = pd.Series(values, index=index)
-    return pd.DataFrame({f"{name} lag {k}": s.shift(k) for k in lags}, index=index)
+    return pd.DataFrame({f"{name} lag {k}": series.shift(k) for k in lags},
+                        index=series.index)
 
 
 def walk_forward_splits(

@@ -300,8 +300,6 @@ def _train_args(args: dict) -> None:
         raise ValueError("give both X_val and y_val, or neither")
     if args["X_val"] is not None:
         _check_data(args["X_val"], args["y_val"], task, "X_val and y_val")
-    args["num_epochs"] = check_positive_int("num_epochs", args["num_epochs"])
-    args["batch_size"] = check_positive_int("batch_size", args["batch_size"])
     loss = args["loss"]
     if loss is not None and not isinstance(loss, nn.Module):
         raise TypeError(f"loss must be a torch.nn.Module such as nn.CrossEntropyLoss(), "
@@ -310,7 +308,7 @@ def _train_args(args: dict) -> None:
         raise ValueError("loss must average over the batch (reduction='mean')")
 
 
-@boundary(check=_train_args)
+@boundary(num_epochs="int >= 1", batch_size="int >= 1", check=_train_args)
 def train(
     net: nn.Module,
     X_train: torch.Tensor,

@@ -45,7 +45,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int
+from helpers.checks import boundary, check_int, check_positive_int
 from helpers.features import load_minilm, mean_pool
 
 __all__ = [
@@ -77,10 +77,6 @@ def _check_module(name: str, value: object) -> nn.Module:
     if not isinstance(value, nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
     return value
-
-
-def _check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    return check_int(name, value, low=minimum)
 
 
 def _check_lr(name: str, value: object) -> float:
@@ -141,9 +137,9 @@ class SmallConvNet(nn.Module):
 
     def __init__(self, num_classes: int = 10, *, width: int = 16, in_channels: int = 1):
         super().__init__()
-        num_classes = _check_positive_int("num_classes", num_classes)
-        width = _check_positive_int("width", width)
-        in_channels = _check_positive_int("in_channels", in_channels)
+        num_classes = check_positive_int("num_classes", num_classes)
+        width = check_positive_int("width", width)
+        in_channels = check_positive_int("in_channels", in_channels)
         self.conv1 = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU())
         self.layer1 = nn.Sequential(nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
                                     nn.MaxPool2d(2))
@@ -196,7 +192,7 @@ def replace_head(
     """
     _check_module("model", model)
     head_name = _check_name(head_name)
-    num_classes = _check_positive_int("num_classes", num_classes)
+    num_classes = check_positive_int("num_classes", num_classes)
     try:
         old = model.get_submodule(head_name)
     except AttributeError:
@@ -315,6 +311,19 @@ def _no_head(model: nn.Module, head_name: str) -> None:
 # --------------------------------------------------------------------------- freezing
 
 
+def _freeze_args(args: dict) -> None:
+    named = [name for name, _ in args["model"].named_parameters()]
+    if not named:
+        raise ValueError("model has no parameters to freeze")
+    up_to = args["up_to"]
+    if up_to is not None and not any(_under(name, up_to) for name in named):
+        tops = list(dict.fromkeys(name.split(".")[0] for name in named))
+        raise ValueError(f"no parameters under {up_to!r}; the model's parameters live "
+                         f"under {tops}")
+
+
+@boundary(model=_check_module, up_to=lambda _, v: None if v is None else _check_name(v),
+          check=_freeze_args)
 def freeze(model: nn.Module, up_to: str | None = None) -> list[str]:
     """Stop gradients for the bottom layers of ``model``, up to and including ``up_to``.
 
@@ -342,20 +351,9 @@ def freeze(model: nn.Module, up_to: str | None = None) -> list[str]:
     list of str
         Names of the parameters frozen by this call, in order.
     """
-    _check_module("model", model)
     named = list(model.named_parameters())
-    if not named:
-        raise ValueError("model has no parameters to freeze")
-    if up_to is None:
-        last = len(named) - 1
-    else:
-        up_to = _check_name(up_to)
-        inside = [i for i, (name, _) in enumerate(named) if _under(name, up_to)]
-        if not inside:
-            tops = list(dict.fromkeys(name.split(".")[0] for name, _ in named))
-            raise ValueError(f"no parameters under {up_to!r}; the model's parameters live "
-                             f"under {tops}")
-        last = inside[-1]
+    last = len(named) - 1 if up_to is None else max(
+        i for i, (name, _) in enumerate(named) if _under(name, up_to))
     frozen = []
     for name, param in named[:last + 1]:
         param.requires_grad_(False)
@@ -642,7 +640,7 @@ def encode(
     _check_tokens(input_ids, attention_mask)
     if input_ids.ndim != 2:
         raise ValueError("input_ids must be (n, length) token ids")
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     if not layers:
         raise ValueError("layers must name at least one layer")
     was_training = model.training
@@ -692,7 +690,7 @@ class TopLayers(nn.Module):
         layers = getattr(getattr(encoder, "encoder", None), "layer", None)
         if not isinstance(layers, nn.ModuleList):
             raise TypeError("encoder must be a BERT-style model with .encoder.layer")
-        start = _check_positive_int("start", start, minimum=0)
+        start = check_int("start", start, low=0)
         if start >= len(layers):
             raise ValueError(f"start must be below the number of layers ({len(layers)}), "
                              f"got {start}")
@@ -744,8 +742,8 @@ class SequenceClassifier(nn.Module):
                  pooling: str = "cls", dropout: float = 0.1, seed: int | None = None):
         super().__init__()
         self.body = _check_module("body", body)
-        hidden_size = _check_positive_int("hidden_size", hidden_size)
-        num_classes = _check_positive_int("num_classes", num_classes, minimum=2)
+        hidden_size = check_positive_int("hidden_size", hidden_size)
+        num_classes = check_int("num_classes", num_classes, low=2)
         if pooling not in ("cls", "mean"):
             raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
         if not (isinstance(dropout, Real) and 0 <= dropout < 1):
@@ -774,8 +772,8 @@ class TokenTagger(nn.Module):
                  seed: int | None = None):
         super().__init__()
         self.body = _check_module("body", body)
-        hidden_size = _check_positive_int("hidden_size", hidden_size)
-        num_tags = _check_positive_int("num_tags", num_tags, minimum=2)
+        hidden_size = check_positive_int("hidden_size", hidden_size)
+        num_tags = check_int("num_tags", num_tags, low=2)
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, num_tags)
 
@@ -796,7 +794,7 @@ class SpanExtractor(nn.Module):
     def __init__(self, body: nn.Module, hidden_size: int, *, seed: int | None = None):
         super().__init__()
         self.body = _check_module("body", body)
-        hidden_size = _check_positive_int("hidden_size", hidden_size)
+        hidden_size = check_positive_int("hidden_size", hidden_size)
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, 2)
 
@@ -821,15 +819,13 @@ def _fine_tune_args(args: dict) -> None:
         raise ValueError(f"y must be a 1-D tensor with one label per sequence ({len(X)})")
     if y.is_floating_point():
         raise TypeError(f"y must hold integer class indices, got {y.dtype}")
-    args["num_epochs"] = _check_positive_int("num_epochs", args["num_epochs"])
-    args["batch_size"] = _check_positive_int("batch_size", args["batch_size"])
     if not (isinstance(warmup, Real) and 0 <= warmup < 1):
         raise ValueError(f"warmup must be a fraction in [0, 1), got {warmup!r}")
     if not (isinstance(weight_decay, Real) and weight_decay >= 0):
         raise ValueError(f"weight_decay must be non-negative, got {weight_decay!r}")
 
 
-@boundary(check=_fine_tune_args)
+@boundary(num_epochs="int >= 1", batch_size="int >= 1", check=_fine_tune_args)
 def fine_tune_classifier(
     model: nn.Module,
     X: torch.Tensor,
@@ -944,7 +940,7 @@ def predict_logits(
     """
     _check_module("model", model)
     _check_tokens(X, attention_mask)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_positive_int("batch_size", batch_size)
     was_training = model.training
     model.eval()
     try:

@@ -88,9 +88,6 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    return check_int(name, value, low=minimum)
-
 
 def _check_table(name: str, X: object) -> np.ndarray:
     """A finite, non-empty 1-D or 2-D float array."""
@@ -269,7 +266,7 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> tuple[np.ndarray, int]:
     image = _check_image("image", image)
     if image.ndim == 3 and image.shape[2] == 4:
         raise ValueError("JPEG has no alpha channel: pass image[..., :3]")
-    quality = _check_int("quality", quality, 1)
+    quality = check_int("quality", quality, low=1)
     if quality > 100:
         raise ValueError(f"quality must be in 1..100, got {quality}")
     buffer = io.BytesIO()
@@ -286,12 +283,12 @@ def _downsample_args(args: dict) -> None:
         raise TypeError(f"image must be a numpy array, got {type(image).__name__}")
     if image.ndim not in (2, 3):
         raise ValueError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
-    factor = args["factor"] = _check_int("factor", args["factor"], 1)
+    factor = args["factor"]
     if image.shape[0] // factor == 0 or image.shape[1] // factor == 0:
         raise ValueError(f"factor {factor} is larger than the image {image.shape[:2]}")
 
 
-@boundary(check=_downsample_args)
+@boundary(factor="int >= 1", check=_downsample_args)
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:
     """Shrink an image by an integer ``factor`` per side, averaging ``factor x factor`` blocks.
 
@@ -327,8 +324,8 @@ def extract_patches(image: np.ndarray, size: int, stride: int | None = None
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
         raise ValueError("image must be a numpy array of shape (H, W) or (H, W, C)")
-    size = _check_int("size", size, 1)
-    stride = size if stride is None else _check_int("stride", stride, 1)
+    size = check_int("size", size, low=1)
+    stride = size if stride is None else check_int("stride", stride, low=1)
     if size > image.shape[0] or size > image.shape[1]:
         raise ValueError(f"patch size {size} exceeds the image {image.shape[:2]}")
     rows = np.arange(0, image.shape[0] - size + 1, stride)
@@ -412,6 +409,8 @@ def whiten(X: object, method: str = "zca", eps: float = 1e-5) -> np.ndarray:
 # --------------------------------------------------------------------------- video
 
 
+@boundary(num_frames="int >= 2", height="int >= 4", width="int >= 4",
+          square="int >= 1")
 def moving_square_clip(num_frames: int = 90, height: int = 64, width: int = 96,
                        square: int = 12, seed: int = 0) -> np.ndarray:
     """A synthetic RGB clip: a red square crossing a textured background once.
@@ -429,13 +428,9 @@ def moving_square_clip(num_frames: int = 90, height: int = 64, width: int = 96,
     numpy.ndarray
         ``uint8`` array of shape ``(num_frames, height, width, 3)``.
     """
-    num_frames = _check_int("num_frames", num_frames, 2)
-    height = _check_int("height", height, 4)
-    width = _check_int("width", width, 4)
-    square = _check_int("square", square, 1)
     if square >= min(height, width):
         raise ValueError(f"square ({square}) must be smaller than the frame ({height}x{width})")
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     background = np.stack([40 + 80 * xx / width, 90 + 60 * yy / height,
@@ -476,7 +471,7 @@ def animated_webp_bytes(clip: np.ndarray, quality: int = 90, fps: float = 30.0) 
     if not isinstance(clip, np.ndarray) or clip.dtype != np.uint8 or clip.ndim != 4 \
             or clip.shape[-1] != 3 or len(clip) == 0:
         raise ValueError("clip must be a non-empty uint8 array of shape (T, H, W, 3)")
-    quality = _check_int("quality", quality, 1)
+    quality = check_int("quality", quality, low=1)
     if quality > 100:
         raise ValueError(f"quality must be in 1..100, got {quality}")
     if isinstance(fps, bool) or not isinstance(fps, Real) or not fps > 0:
@@ -488,27 +483,24 @@ def animated_webp_bytes(clip: np.ndarray, quality: int = 90, fps: float = 30.0) 
     return buffer.tell()
 
 
+@boundary(num_frames="int >= 1", num_samples="int >= 1")
 def uniform_frame_indices(num_frames: int, num_samples: int) -> np.ndarray:
     """``num_samples`` frame indices spread evenly over the clip (segment centres).
 
     Index ``i`` is ``floor((i + 1/2) * num_frames / num_samples)``: the centre of the
     ``i``-th of ``num_samples`` equal segments. Used in lecture 2.3.
     """
-    num_frames = _check_int("num_frames", num_frames, 1)
-    num_samples = _check_int("num_samples", num_samples, 1)
     if num_samples > num_frames:
         raise ValueError(f"cannot sample {num_samples} distinct frames from {num_frames}")
     return np.floor((np.arange(num_samples) + 0.5) * num_frames / num_samples).astype(np.int64)
 
 
+@boundary(num_frames="int >= 1", stride="int >= 1", start="int >= 0")
 def strided_frame_indices(num_frames: int, stride: int, start: int = 0) -> np.ndarray:
     """Every ``stride``-th frame from ``start`` on: a fixed frame rate reduction.
 
     Used in lecture 2.3.
     """
-    num_frames = _check_int("num_frames", num_frames, 1)
-    stride = _check_int("stride", stride, 1)
-    start = _check_int("start", start, 0)
     if start >= num_frames:
         raise ValueError(f"start ({start}) must be smaller than num_frames ({num_frames})")
     return np.arange(start, num_frames, stride, dtype=np.int64)
@@ -516,8 +508,8 @@ def strided_frame_indices(num_frames: int, stride: int, start: int = 0) -> np.nd
 
 def _segment_frames_args(args: dict) -> None:
     """Check and convert the arguments of :func:`segment_frame_indices` (in place)."""
-    num_frames = args["num_frames"] = _check_int("num_frames", args["num_frames"], 1)
-    num_segments = args["num_segments"] = _check_int("num_segments", args["num_segments"], 1)
+    num_frames = args["num_frames"]
+    num_segments = args["num_segments"]
     if num_segments > num_frames:
         raise ValueError(f"cannot cut {num_frames} frames into {num_segments} segments")
     rng = args["rng"]
@@ -525,7 +517,7 @@ def _segment_frames_args(args: dict) -> None:
         raise TypeError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
 
 
-@boundary(check=_segment_frames_args)
+@boundary(num_frames="int >= 1", num_segments="int >= 1", check=_segment_frames_args)
 def segment_frame_indices(num_frames: int, num_segments: int,
                           rng: np.random.Generator | None = None) -> np.ndarray:
     """Temporal-segment-network sampling: one frame from each of ``num_segments`` segments.
@@ -797,10 +789,9 @@ def _check_word_counts(word_counts: object) -> dict[str, int]:
 def _train_bpe_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train_bpe` (in place)."""
     args["word_counts"] = _check_word_counts(args["word_counts"])
-    args["num_merges"] = _check_int("num_merges", args["num_merges"], 0)
 
 
-@boundary(check=_train_bpe_args)
+@boundary(num_merges="int >= 0", check=_train_bpe_args)
 def train_bpe(word_counts: Mapping[str, int], num_merges: int) -> list[tuple[str, str]]:
     """Learn byte-pair-encoding merges from word frequencies (Sennrich et al., 2016).
 
@@ -918,7 +909,7 @@ def _tokens(name: str, vocab: object) -> Collection[str]:
     return vocab
 
 
-@boundary(word=_word, vocab=_tokens, max_chars=lambda name, v: _check_int(name, v, 1))
+@boundary(word=_word, vocab=_tokens, max_chars="int >= 1")
 def wordpiece_tokenize(word: str, vocab: Collection[str], unk_token: str = "[UNK]",
                        max_chars: int = 100) -> list[str]:
     """Greedy longest-match-first WordPiece split of one word, as BERT's tokenizer does.
@@ -1045,7 +1036,7 @@ def docstring_corpus(modules: Mapping[str, Sequence[str]] | None = None,
     modules = DOCSTRING_MODULES if modules is None else modules
     if not isinstance(modules, Mapping) or not modules:
         raise ValueError("modules must be a non-empty mapping label -> module names")
-    min_words = _check_int("min_words", min_words, 1)
+    min_words = check_int("min_words", min_words, low=1)
     rows, seen = [], set()
     for label, paths in modules.items():
         if isinstance(paths, str):

@@ -35,7 +35,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.metrics import accuracy_score, r2_score
 
-from helpers.checks import check_int, check_matrix, check_real, check_target
+from helpers.checks import boundary, check_int, check_matrix, check_real, check_target
 
 __all__ = [
     "CLASSIFICATION_CRITERIA",
@@ -540,6 +540,13 @@ def prune_tree(tree: Tree, ccp_alpha: float) -> Tree:
 # --------------------------------------------------------------------------- estimators
 
 
+def _y_of_X(args: dict) -> None:
+    """Check ``y`` against the checked ``X``: numeric targets of a regressor, labels of a
+    classifier (``_numeric_y`` of the estimator; a class without it is a regressor)."""
+    numeric = getattr(args["self"], "_numeric_y", True)
+    args["y"] = check_target(args["y"], len(args["X"]), numeric=numeric)
+
+
 class _BaseDecisionTree:
     _criteria: tuple[str, ...] = ()
 
@@ -619,13 +626,13 @@ class _BaseDecisionTree:
         self._check_fitted()
         return self.tree_.feature_importances(self.n_features_in_)
 
+    @boundary(X="matrix", check=_y_of_X)
     def cost_complexity_pruning_path(self, X: object, y: object) -> dict[str, np.ndarray]:
         """Grow an unpruned tree on ``(X, y)`` and return its pruning path.
 
         Returns ``{"ccp_alphas": ..., "impurities": ...}`` as scikit-learn does.
         """
-        X = check_matrix(X)
-        Y = self._targets(check_target(y, len(X), numeric=self._numeric_y))
+        Y = self._targets(y)
         d = X.shape[1]
         tree = grow_tree(X, Y, self.criterion, self.max_depth, self.min_samples_split,
                          self.min_samples_leaf, _resolve_max_features(self.max_features, d),
@@ -690,10 +697,10 @@ class DecisionTreeClassifier(_BaseDecisionTree):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @boundary(X="matrix", check=_y_of_X)
     def score(self, X: object, y: object) -> float:
         """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
-        X = check_matrix(X)
-        return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
+        return float(accuracy_score(y, self.predict(X)))
 
 
 class DecisionTreeRegressor(_BaseDecisionTree):
@@ -723,10 +730,10 @@ class DecisionTreeRegressor(_BaseDecisionTree):
         X = self._check_predict_X(X)
         return self.tree_.value[self.tree_.apply(X), 0]
 
+    @boundary(X="matrix", check=_y_of_X)
     def score(self, X: object, y: object) -> float:
         """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
-        X = check_matrix(X)
-        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
+        return float(r2_score(y, self.predict(X)))
 
 
 # --------------------------------------------------------------------------- random forests
@@ -756,14 +763,14 @@ class _BaseForest:
     def _targets(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    @boundary(X="matrix", check=_y_of_X)
     def fit(self, X: object, y: object) -> _BaseForest:
         """Fit ``n_estimators`` trees, each on a bootstrap sample of the rows; return self.
 
         Every tree draws ``max_features`` random features at each split. The rows of
         tree ``t`` are kept in ``estimators_samples_[t]`` (for out-of-bag estimates).
         """
-        X = check_matrix(X)
-        Y = self._targets(check_target(y, len(X), numeric=self._numeric_y))
+        Y = self._targets(y)
         n = len(X)
         rng = np.random.default_rng(self.random_state)
         self.n_features_in_ = X.shape[1]
@@ -840,10 +847,10 @@ class RandomForestClassifier(_BaseForest):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @boundary(X="matrix", check=_y_of_X)
     def score(self, X: object, y: object) -> float:
         """Accuracy on ``(X, y)`` (``sklearn.metrics.accuracy_score``)."""
-        X = check_matrix(X)
-        return float(accuracy_score(check_target(y, len(X), numeric=False), self.predict(X)))
+        return float(accuracy_score(y, self.predict(X)))
 
 
 class RandomForestRegressor(_BaseForest):
@@ -872,10 +879,10 @@ class RandomForestRegressor(_BaseForest):
         X = self._check_predict_X(X)
         return sum(self._tree_values(X))[:, 0] / len(self.estimators_)
 
+    @boundary(X="matrix", check=_y_of_X)
     def score(self, X: object, y: object) -> float:
         """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
-        X = check_matrix(X)
-        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
+        return float(r2_score(y, self.predict(X)))
 
 
 # --------------------------------------------------------------------------- gradient boosting
@@ -939,10 +946,9 @@ class GradientBoostingRegressor:
         self.max_depth, self.max_features = max_depth, max_features
         self.min_samples_split, self.min_samples_leaf = min_samples_split, min_samples_leaf
 
+    @boundary(X="matrix", check=_y_of_X)
     def fit(self, X: object, y: object) -> GradientBoostingRegressor:
         """Run ``n_estimators`` boosting rounds on ``X`` (n, d) and ``y`` (n,); return self."""
-        X = check_matrix(X)
-        y = check_target(y, len(X), numeric=True)
         n = len(X)
         rng = np.random.default_rng(self.random_state)
         n_rows = max(1, int(self.subsample * n))
@@ -982,10 +988,10 @@ class GradientBoostingRegressor:
         """Predictions of the full model, shape (n,)."""
         return deque(self.staged_predict(X), maxlen=1)[0]      # the last stage
 
+    @boundary(X="matrix", check=_y_of_X)
     def score(self, X: object, y: object) -> float:
         """Coefficient of determination R^2 on ``(X, y)`` (``sklearn.metrics.r2_score``)."""
-        X = check_matrix(X)
-        return float(r2_score(check_target(y, len(X), numeric=True), self.predict(X)))
+        return float(r2_score(y, self.predict(X)))
 
 
 # --------------------------------------------------------------------------- rules as text

@@ -163,9 +163,9 @@ class Uniform(Dimension):
         """One value, uniform on ``[low, high)``."""
         return float(check_rng(rng).uniform(self.low, self.high))
 
+    @boundary(num="int >= 1")
     def grid(self, num: int) -> list[float]:
         """``num`` evenly spaced values including both ends (the midpoint if ``num == 1``)."""
-        num = check_int("num", num, low=1)
         if num == 1:
             return [(self.low + self.high) / 2]
         return [float(v) for v in np.linspace(self.low, self.high, num)]
@@ -203,9 +203,9 @@ class LogUniform(Dimension):
         u = check_rng(rng).uniform(math.log(self.low), math.log(self.high))
         return float(min(max(math.exp(u), self.low), self.high))
 
+    @boundary(num="int >= 1")
     def grid(self, num: int) -> list[float]:
         """``num`` values evenly spaced on a log scale, including both ends."""
-        num = check_int("num", num, low=1)
         if num == 1:
             return [math.sqrt(self.low * self.high)]
         return [float(v) for v in np.geomspace(self.low, self.high, num)]
@@ -242,17 +242,17 @@ class IntUniform(Dimension):
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
 
+    @boundary(rng="rng")
     def sample(self, rng: np.random.Generator) -> int:
         """One integer; uniform, or log-uniform and rounded when ``log=True``."""
-        rng = check_rng(rng)
         if self.log:
             u = rng.uniform(math.log(self.low - 0.5), math.log(self.high + 0.5))
             return int(min(max(round(math.exp(u)), self.low), self.high))
         return int(rng.integers(self.low, self.high + 1))
 
+    @boundary(num="int >= 1")
     def grid(self, num: int) -> list[int]:
         """Up to ``num`` distinct integers spread evenly (on a log scale if ``log``)."""
-        num = check_int("num", num, low=1)
         if num == 1:
             mid = math.sqrt(self.low * self.high) if self.log else (self.low + self.high) / 2
             return [round(mid)]
@@ -364,9 +364,9 @@ class SearchSpace(Mapping):
         check_rng(rng)
         return {name: dim.sample(rng) for name, dim in self._dims.items()}
 
+    @boundary(num="int >= 0")
     def sample_many(self, rng: np.random.Generator, num: int) -> list[dict[str, Any]]:
         """``num`` independent configurations."""
-        num = check_int("num", num, low=0)
         return [self.sample(rng) for _ in range(num)]
 
     def _points(self, points_per_dim: int | Mapping[str, int]) -> list[list[Any]]:
@@ -549,13 +549,12 @@ def _stopping_point_args(args: dict) -> None:
     arr = args["values"] = np.asarray(args["values"], dtype=float)
     if arr.ndim != 1 or len(arr) == 0:
         raise ValueError("values must be a non-empty 1-D sequence")
-    args["patience"] = check_int("patience", args["patience"], low=1)
-    min_delta = args["min_delta"] = check_real("min_delta", args["min_delta"])
+    min_delta = args["min_delta"]
     if min_delta < 0:
         raise ValueError(f"min_delta must be non-negative, got {min_delta}")
 
 
-@boundary(check=_stopping_point_args)
+@boundary(patience="int >= 1", min_delta="real", check=_stopping_point_args)
 def stopping_point(values: Sequence[float] | np.ndarray, patience: int,
                    min_delta: float = 0.0, maximize: bool = True) -> int:
     """Number of trials after which "stop when the best-so-far curve flattens" stops.
@@ -709,13 +708,12 @@ def _expected_improvement_args(args: dict) -> None:
         raise ValueError("mu and sigma must not contain NaN")
     if (sigma < 0).any():
         raise ValueError("sigma must be non-negative")
-    args["best"] = check_real("best", args["best"])
-    xi = args["xi"] = check_real("xi", args["xi"])
+    xi = args["xi"]
     if xi < 0:
         raise ValueError(f"xi must be non-negative, got {xi}")
 
 
-@boundary(check=_expected_improvement_args)
+@boundary(best="real", xi="real", check=_expected_improvement_args)
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: float = 0.0,
                          maximize: bool = True) -> np.ndarray:
     """Expected improvement of a Gaussian belief ``N(mu, sigma^2)`` over the best value.
@@ -753,14 +751,10 @@ def _bayesian_optimization_args(args: dict) -> None:
     _check_callable(args["objective"])
     if not isinstance(args["space"], SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
-    args["num_trials"] = check_int("num_trials", args["num_trials"], low=1)
-    args["num_initial"] = check_int("num_initial", args["num_initial"], low=2)
-    args["num_candidates"] = check_int("num_candidates", args["num_candidates"], low=1)
-    args["seed"] = check_int("seed", args["seed"], low=0)
-    args["xi"] = check_real("xi", args["xi"])
 
 
-@boundary(check=_bayesian_optimization_args)
+@boundary(num_trials="int >= 1", num_initial="int >= 2", num_candidates="int >= 1",
+          seed="int >= 0", xi="real", check=_bayesian_optimization_args)
 def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace,
                           num_trials: int, *, num_initial: int = 5, num_candidates: int = 1000,
                           xi: float = 0.01, seed: int = 0,
@@ -914,15 +908,13 @@ def _halving_args(args: dict) -> None:
     """Check and convert the arguments of :func:`successive_halving` (in place)."""
     _check_callable(args["objective"])
     args["eta"] = _check_eta(args["eta"])
-    min_budget = args["min_budget"] = check_real("min_budget", args["min_budget"])
+    min_budget = args["min_budget"]
     if min_budget <= 0:
         raise ValueError(f"min_budget must be positive, got {min_budget}")
     if args["max_budget"] is not None:
         max_budget = args["max_budget"] = check_real("max_budget", args["max_budget"])
         if max_budget < min_budget:
             raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
-    if args["num_rounds"] is not None:
-        args["num_rounds"] = check_int("num_rounds", args["num_rounds"], low=1)
     if args["configs"] is not None:
         if args["space"] is not None or args["num_configs"] is not None:
             raise ValueError("give either configs, or space and num_configs, not both")
@@ -938,7 +930,7 @@ def _halving_args(args: dict) -> None:
         args["seed"] = check_int("seed", args["seed"], low=0)
 
 
-@boundary(check=_halving_args)
+@boundary(min_budget="real", num_rounds="int >= 1 or None", check=_halving_args)
 def successive_halving(objective: Callable[[dict, float], float], space: SearchSpace | None = None,
                        *, num_configs: int | None = None, min_budget: float = 1.0,
                        eta: int = 2, max_budget: float | None = None,
@@ -1057,10 +1049,9 @@ def _hyperband_args(args: dict) -> None:
     _check_callable(args["objective"])
     if not isinstance(args["space"], SearchSpace):
         raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
-    args["seed"] = check_int("seed", args["seed"], low=0)
 
 
-@boundary(check=_hyperband_args)
+@boundary(seed="int >= 0", check=_hyperband_args)
 def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max_budget: float,
               *, eta: int = 3, seed: int = 0, maximize: bool = True) -> SearchResult:
     """Hyperband: successive halving run for every trade-off between n and m.
@@ -1114,13 +1105,13 @@ def _refine_space_args(args: dict) -> None:
         raise ValueError("configs is empty: there is nothing to refine around")
     for config in configs:
         space.validate(config)
-    log_margin = args["log_margin"] = check_real("log_margin", args["log_margin"])
-    linear_margin = args["linear_margin"] = check_real("linear_margin", args["linear_margin"])
+    log_margin = args["log_margin"]
+    linear_margin = args["linear_margin"]
     if log_margin <= 1 or linear_margin < 0:
         raise ValueError("log_margin must be > 1 and linear_margin >= 0")
 
 
-@boundary(check=_refine_space_args)
+@boundary(log_margin="real", linear_margin="real", check=_refine_space_args)
 def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
                  log_margin: float = 2.0, linear_margin: float = 0.1) -> SearchSpace:
     """A narrower search space around the configurations that did well.
@@ -1233,12 +1224,12 @@ def _tolerance_range_args(args: dict) -> None:
         raise ValueError("xs must be strictly increasing and free of NaN")
     if np.isnan(s).all():
         raise ValueError("all scores are NaN")
-    tol = args["tol"] = check_real("tol", args["tol"])
+    tol = args["tol"]
     if tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol}")
 
 
-@boundary(check=_tolerance_range_args)
+@boundary(tol="real", check=_tolerance_range_args)
 def tolerance_range(xs: Sequence[float], scores: Sequence[float],
                     tol: float) -> tuple[float, float]:
     """The contiguous range of ``xs`` around the best score whose scores are within ``tol``.
@@ -1584,9 +1575,9 @@ class MLPTrainer:
         """Number of epochs trained so far."""
         return len(self.val_accuracies)
 
+    @boundary(num_epochs="int >= 1")
     def train_epochs(self, num_epochs: int) -> list[float]:
         """Train ``num_epochs`` more epochs; return the validation accuracy after each."""
-        num_epochs = check_int("num_epochs", num_epochs, low=1)
         X, y = self.data.X_train, self.data.y_train
         batch_size = int(self.config["batch_size"])
         new = []
@@ -1708,15 +1699,13 @@ def _optuna_objective_args(args: dict) -> None:
     """Check and convert the arguments of :func:`optuna_mlp_objective` (in place)."""
     if not isinstance(args["data"], DataSplit):
         raise TypeError(f"data must be a DataSplit, got {type(args['data']).__name__}")
-    args["num_epochs"] = check_int("num_epochs", args["num_epochs"], low=1)
-    args["seed"] = check_int("seed", args["seed"], low=0)
     fixed = args["fixed"] = dict(args["fixed"] or {})
     overlap = set(fixed) & set(args["space"])
     if overlap:
         raise ValueError(f"hyper-parameters both fixed and searched: {sorted(overlap)}")
 
 
-@boundary(check=_optuna_objective_args)
+@boundary(num_epochs="int >= 1", seed="int >= 0", check=_optuna_objective_args)
 def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *,
                          seed: int = 0, fixed: Mapping[str, Any] | None = None,
                          prune: bool = True) -> Callable[[Any], float]:

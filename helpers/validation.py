@@ -104,14 +104,13 @@ def _pair(n: int, val_mask: np.ndarray) -> Split:
 
 def _random_split_args(args: dict) -> None:
     """Check and convert the arguments of :func:`random_split` (in place)."""
-    n = args["n"] = check_int("n", args["n"], low=2)
+    n = args["n"]
     val_fraction = args["val_fraction"] = _check_fraction(args["val_fraction"])
-    args["seed"] = check_int("seed", args["seed"], low=0)
     if _share(val_fraction, n) >= n:
         raise ValueError(f"val_fraction={val_fraction} leaves no training example out of {n}")
 
 
-@boundary(check=_random_split_args)
+@boundary(n="int >= 2", seed="int >= 0", check=_random_split_args)
 def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     """Hold out a uniformly random ``ceil(val_fraction * n)`` of ``n`` examples.
 
@@ -141,6 +140,35 @@ def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     return _pair(n, mask)
 
 
+def _sequential_args(args: dict) -> None:
+    """Check and convert the arguments of :func:`sequential_split` (in place)."""
+    times = args["times"] = _as_times(args["times"])
+    val_fraction, cutoff = args["val_fraction"], args["cutoff"]
+    if (val_fraction is None) == (cutoff is None):
+        raise ValueError("give exactly one of val_fraction and cutoff")
+    if cutoff is None:
+        val_fraction = args["val_fraction"] = _check_fraction(val_fraction)
+        n_val = _share(val_fraction, len(times))
+        if n_val >= len(times):
+            raise ValueError(f"val_fraction={val_fraction} leaves no training example out of "
+                             f"{len(times)}")
+        cut = np.sort(times, kind="stable")[len(times) - n_val]
+    else:
+        cut = np.datetime64(cutoff) if np.issubdtype(times.dtype, np.datetime64) else cutoff
+        if not np.issubdtype(times.dtype, np.datetime64) and (
+                isinstance(cut, bool) or not isinstance(cut, Real)):
+            raise TypeError(f"cutoff must be a number for numeric times, got {cutoff!r}")
+        args["cutoff"] = cut
+    mask = times >= cut
+    if mask.all():
+        raise ValueError("no example is before the cutoff: the training set would be empty "
+                         "(all times may be equal)")
+    if not mask.any():
+        raise ValueError("no example is at or after the cutoff: the validation set would be "
+                         "empty")
+
+
+@boundary(check=_sequential_args)
 def sequential_split(times: object, val_fraction: float | None = None,
                      cutoff: object = None) -> Split:
     """Validate on the latest examples: every validation time is after every training time.
@@ -168,29 +196,9 @@ def sequential_split(times: object, val_fraction: float | None = None,
         Sorted indices into ``times``, neither empty, with
         ``times[train].max() < times[val].min()``.
     """
-    times = _as_times(times)
-    if (val_fraction is None) == (cutoff is None):
-        raise ValueError("give exactly one of val_fraction and cutoff")
-    if cutoff is None:
-        val_fraction = _check_fraction(val_fraction)
-        n_val = _share(val_fraction, len(times))
-        if n_val >= len(times):
-            raise ValueError(f"val_fraction={val_fraction} leaves no training example out of "
-                             f"{len(times)}")
-        cut = np.sort(times, kind="stable")[len(times) - n_val]
-    else:
-        cut = np.datetime64(cutoff) if np.issubdtype(times.dtype, np.datetime64) else cutoff
-        if not np.issubdtype(times.dtype, np.datetime64) and (
-                isinstance(cut, bool) or not isinstance(cut, Real)):
-            raise TypeError(f"cutoff must be a number for numeric times, got {cutoff!r}")
-    mask = times >= cut
-    if mask.all():
-        raise ValueError("no example is before the cutoff: the training set would be empty "
-                         "(all times may be equal)")
-    if not mask.any():
-        raise ValueError("no example is at or after the cutoff: the validation set would be "
-                         "empty")
-    return _pair(len(times), mask)
+    if cutoff is None:  # the time at position n - ceil(val_fraction * n) in time order
+        cutoff = np.sort(times, kind="stable")[len(times) - _share(val_fraction, len(times))]
+    return _pair(len(times), times >= cutoff)
 
 
 def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Split:
@@ -232,8 +240,7 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
 def _balanced_args(args: dict) -> None:
     """Check and convert the arguments of :func:`balanced_validation_indices` (in place)."""
     y = args["y"] = _as_labels("y", args["y"])
-    per_class = args["per_class"] = check_int("per_class", args["per_class"], low=1)
-    args["seed"] = check_int("seed", args["seed"], low=0)
+    per_class = args["per_class"]
     classes, counts = np.unique(y, return_counts=True)
     short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
     if short:
@@ -242,7 +249,7 @@ def _balanced_args(args: dict) -> None:
                          "training example")
 
 
-@boundary(check=_balanced_args)
+@boundary(per_class="int >= 1", seed="int >= 0", check=_balanced_args)
 def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Split:
     """Validate on exactly ``per_class`` random examples of every class; train on the rest.
 
@@ -282,16 +289,15 @@ def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Spl
 
 def _k_fold_args(args: dict) -> None:
     """Check and convert the arguments of :func:`k_fold_indices` (in place)."""
-    n = args["n"] = check_int("n", args["n"], low=1)
-    k = args["k"] = check_int("k", args["k"], low=2)
+    n = args["n"]
+    k = args["k"]
     if k > n:
         raise ValueError(f"cannot make k={k} folds of n={n} examples: need k <= n")
     if not isinstance(args["shuffle"], bool | np.bool_):
         raise TypeError(f"shuffle must be a bool, got {type(args['shuffle']).__name__}")
-    args["seed"] = check_int("seed", args["seed"], low=0)
 
 
-@boundary(check=_k_fold_args)
+@boundary(n="int >= 1", k="int >= 2", seed="int >= 0", check=_k_fold_args)
 def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list[Split]:
     """Split ``n`` examples into ``k`` non-overlapping folds; each fold validates once.
 
@@ -332,14 +338,14 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
 def _group_k_fold_args(args: dict) -> None:
     """Check and convert the arguments of :func:`group_k_fold` (in place)."""
     groups = args["groups"] = _as_labels("groups", args["groups"])
-    k = args["k"] = check_int("k", args["k"], low=2)
+    k = args["k"]
     num_groups = len(np.unique(groups))
     if k > num_groups:
         raise ValueError(f"cannot make k={k} folds from {num_groups} groups: need k <= "
                          "number of groups")
 
 
-@boundary(check=_group_k_fold_args)
+@boundary(k="int >= 2", check=_group_k_fold_args)
 def group_k_fold(groups: object, k: int) -> list[Split]:
     """K-fold cross-validation over groups: every group is validated in exactly one fold.
 

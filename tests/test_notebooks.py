@@ -8,6 +8,7 @@ re-executing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -22,7 +23,9 @@ IPYNBS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
 def _cells(nb):
-    return [(c.cell_type, c.source.strip(), sorted(c.get("metadata", {}).get("tags", [])))
+    """Type, source, tags and myst-nb options (figure captions) of every cell."""
+    return [(c.cell_type, c.source.strip(), sorted(c.get("metadata", {}).get("tags", [])),
+             json.dumps(c.get("metadata", {}).get("mystnb"), sort_keys=True))
             for c in nb.cells]
 
 
@@ -49,8 +52,8 @@ def test_ipynb_inputs_match_the_markdown_source(md):
     stored = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
     if _cells(stored) == _cells(read_source(md)):
         return
-    code_same = [c for c in _cells(stored) if c[0] == "code"] == [
-        c for c in _cells(read_source(md)) if c[0] == "code"]
+    code_same = [c[:3] for c in _cells(stored) if c[0] == "code"] == [
+        c[:3] for c in _cells(read_source(md)) if c[0] == "code"]
     fix = f"{CMD} sync {md.stem}" if code_same else f"{CMD} execute {md.stem}"
     pytest.fail(f"{md.name} and its .ipynb differ; the .md is the truth: {fix}")
 
@@ -89,7 +92,7 @@ def test_volatile_metadata_is_stripped(md):
            f"{md.stem}), " + RESTORE.format(name=md.stem + ".ipynb"))
     assert set(nb.metadata) <= {"kernelspec", "jupytext", RECORD_KEY}, fix
     for cell in nb.cells:
-        assert set(cell.metadata) <= {"tags"}, fix
+        assert set(cell.metadata) <= {"tags", "mystnb"}, fix
 
 
 @pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)

@@ -18,6 +18,7 @@ from notebook_pipeline import (
     read_source,
     review,
     stale_reasons,
+    strip_volatile,
     sync_prose,
 )
 
@@ -66,6 +67,28 @@ def test_sync_refuses_when_code_changed(tmp_path):
     md.write_text(MD.format(prose="Old prose.", code="print(2)"))
     with pytest.raises(SystemExit, match="code cells changed"):
         sync_prose(md)
+
+
+def test_sync_copies_an_edited_figure_caption(tmp_path):
+    md = _executed_pair(tmp_path)
+    caption = "---\nmystnb:\n  figure:\n    caption: The new caption.\n---\nprint(1)"
+    md.write_text(MD.format(prose="Old prose.", code=caption))
+    sync_prose(md)
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    assert nb.cells[1].metadata["mystnb"]["figure"]["caption"] == "The new caption."
+
+
+def test_strip_volatile_keeps_tags_captions_and_image_display_size():
+    cell = nbformat.v4.new_code_cell("plt.show()", metadata={
+        "tags": ["solution"], "mystnb": {"figure": {"caption": "C."}},
+        "collapsed": True, "execution": {"iopub.execute_input": "2026-12-06"}})
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"},
+        metadata={"image/png": {"width": 576, "height": 345}, "needs_background": "light"})]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    kept = strip_volatile(nb).cells[0]
+    assert kept.metadata == {"tags": ["solution"], "mystnb": {"figure": {"caption": "C."}}}
+    assert kept.outputs[0].metadata == {"image/png": {"width": 576, "height": 345}}
 
 
 # --------------------------------------------------------------------------- review

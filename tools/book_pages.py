@@ -9,6 +9,7 @@ extension ``book/_ext/cs329p_book.py`` puts the tables into the pages.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +212,55 @@ def provenance_markdown(notebooks: Path, lock: Path) -> str:
     lines += [f"| {name} | {version} |" for name, version in pins]
     lines += ["````"]
     return "\n".join(lines)
+
+
+LECTURE_NUMBER_IN_TEXT = re.compile(r"(?:[1-9]\d?|A)\.[1-9]\d?")
+
+
+def lecture_number(stem: str) -> str:
+    """``03-4-stochastic-...`` -> ``3.4``; ``A-2-training-tips`` -> ``A.2``."""
+    part, section = stem.split("-")[:2]
+    return f"{part.lstrip('0') or part}.{section}"
+
+
+def data_needs(data_sources: str, number: str) -> list[tuple[str, str]]:
+    """(dataset, how it is loaded) for every row of the data-sources page whose "Used in"
+    column names lecture ``number``: the run box's list of a lecture's data and models."""
+    needs = []
+    for line in data_sources.splitlines():
+        if not line.startswith("|") or set(line) <= set("|-: "):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and number in LECTURE_NUMBER_IN_TEXT.findall(cells[1]):
+            needs.append((cells[0], cells[-1]))
+    return needs
+
+
+def run_box_markdown(stem: str, record: dict, data_sources: str, bundle_href: str) -> str:
+    """The "Run this lecture" box of a lecture page: how to run it from a clone or from
+    the offline bundle, its last execution time, and the data and models it needs."""
+    number = lecture_number(stem)
+    prefix = "-".join(stem.split("-")[:2])
+    seconds = record.get("execution_seconds")
+    timing = (f"about {seconds:.0f} s on 2 CPU cores (last executed "
+              f"{record.get('executed_on', 'on an unknown date')})"
+              if seconds is not None else "not recorded yet")
+    needs = data_needs(data_sources, number)
+    data = ("; ".join(f"{name} ({loader})" for name, loader in needs)
+            if needs else "only data the lecture generates itself")
+    return "\n".join([
+        ":::{admonition} Run this lecture",
+        ":class: tip run-box",
+        "",
+        f"**Run time:** {timing}. **Data and models:** {data}. All of it is installed "
+        "with the pinned packages; nothing is downloaded while the lecture runs.",
+        "",
+        f"- **From a clone** of the repository: `python3.11 tools/dev.py execute {prefix}` "
+        "runs it in a fresh kernel and compares every number with this page; "
+        "`python3.11 tools/dev.py lab` opens it in JupyterLab.",
+        f"- **Without a clone:** download the <a href=\"{bundle_href}\" download>offline "
+        "bundle</a> (every lecture, the `helpers` package and the lock), unzip it and "
+        "follow its README, then run "
+        f"`.venv/bin/jupyter execute --inplace notebooks/{stem}.ipynb`.",
+        ":::",
+    ])

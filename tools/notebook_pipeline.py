@@ -44,6 +44,9 @@ LOCK_FILE = ROOT / "constraints.txt"
 SANITIZE_FILE = ROOT / "nbval_sanitize.cfg"
 RECORD_KEY = "cs329p"
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "jupytext", RECORD_KEY)
+KEEP_CELL_METADATA = ("tags", "mystnb")
+"""Cell metadata kept in the executed notebook: tags, and myst-nb options (figure captions
+and names); everything else (timings, collapsed state, ids of front ends) is volatile."""
 EXECUTION_TIMEOUT_S = 600
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 COMMAND = "python3.11 tools/dev.py"
@@ -158,11 +161,13 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEEP_NOTEBOOK_METADATA}
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index:03d}"  # stable ids: re-execution must not churn the diff
-        tags = cell.get("metadata", {}).get("tags")
-        cell.metadata = {"tags": tags} if tags else {}
+        cell.metadata = {k: v for k, v in cell.get("metadata", {}).items()
+                         if k in KEEP_CELL_METADATA and v}
         for output in cell.get("outputs", []):
             if "metadata" in output and output.metadata:
-                output.metadata = {}
+                # only the display size of images (a 2x PNG is shown at half its pixels)
+                output.metadata = {k: v for k, v in output.metadata.items()
+                                   if k.startswith(nbcompare.IMAGE_PREFIX)}
     return nb
 
 
@@ -219,6 +224,11 @@ def _merge(stored_outputs: list, new_outputs: list) -> list:
             for key, value in new["data"].items():
                 if key.startswith(nbcompare.IMAGE_PREFIX):
                     old["data"][key] = value
+                    # the display size of a 2x (retina) PNG lives in the output metadata
+                    size = new.get("metadata", {}).get(key)
+                    old.setdefault("metadata", {}).pop(key, None)
+                    if size is not None:
+                        old["metadata"][key] = size
         merged.append(old)
     return merged
 
@@ -338,4 +348,9 @@ def sync_prose(md: Path) -> None:
     for new, old in zip(source.cells, nb.cells, strict=True):
         if old.cell_type == "markdown":
             old.source = new.source
+        elif "mystnb" in new.metadata or "mystnb" in old.metadata:
+            # figure captions and names are prose too
+            old.metadata.pop("mystnb", None)
+            if new.metadata.get("mystnb"):
+                old.metadata["mystnb"] = new.metadata["mystnb"]
     nbformat.write(nb, ipynb)

@@ -1,6 +1,6 @@
 """Sphinx extension of the course book (registered in _config.yml).
 
-It does three things:
+It does these things:
 
 1. **Offline math.** MathJax is served from the book itself: the self-contained
    ``tex-svg-full.js`` of the pinned ``django-static-mathjax`` package (MathJax 3)
@@ -34,7 +34,11 @@ It does three things:
    The extra header is emptied in the written pages (one search box, working toggles).
 7. **Linked tables.** The map of the book and the data-sources table name lectures by
    number; each number becomes a link to its lecture when the page is read.
-8. **One repository URL.** ``repository.url`` in ``_config.yml`` turns the repository,
+8. **Run this lecture.** Every lecture page opens with a generated box: how to run it
+   from a clone or from the offline bundle (``tools/bundle.py``, written into the site
+   when the build finishes), its last execution time, and the data and models it needs
+   (the rows of the data-sources page that name it).
+9. **One repository URL.** ``repository.url`` in ``_config.yml`` turns the repository,
    issue and launch (Colab, Binder) buttons on; while it is empty they stay hidden.
 """
 
@@ -57,8 +61,11 @@ from book_pages import (  # noqa: E402
     claim_anchor,
     claims_ledger_markdown,
     provenance_markdown,
+    run_box_markdown,
     runtime_report_markdown,
 )
+from bundle import BUNDLE_FILE, build_bundle  # noqa: E402
+from notebook_pipeline import RECORD_KEY  # noqa: E402
 
 from helpers.claims import CLAIM_MIME  # noqa: E402
 
@@ -245,12 +252,34 @@ def add_figure_alt_text(notebook: dict) -> dict:
     return notebook
 
 
+def add_run_box(notebook: dict, stem: str, data_sources: str) -> dict:
+    """Insert the "Run this lecture" box after the cell holding the lecture's title."""
+    box = run_box_markdown(stem, notebook.get("metadata", {}).get(RECORD_KEY, {}),
+                           data_sources, f"../{BUNDLE_FILE}")
+    cells = notebook.get("cells", [])
+    title = next((i for i, cell in enumerate(cells) if cell.get("cell_type") == "markdown"
+                  and re.search(r"^# ", "".join(cell.get("source", "")), re.MULTILINE)), -1)
+    cells.insert(title + 1, {"cell_type": "markdown", "id": "run-box", "metadata": {},
+                             "source": box})
+    return notebook
+
+
 def _prepare_notebook(app, docname: str, source: list[str]) -> None:
-    """Claims as verdict boxes and figures with alt text, in the notebook as read."""
+    """Claims as verdict boxes, figures with alt text and the run box, in the notebook
+    as read."""
     if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
     notebook = json.loads(source[0])
+    if docname.startswith("notebooks/"):
+        data_sources = (ROOT / "book" / "data-sources.md").read_text(encoding="utf-8")
+        notebook = add_run_box(notebook, docname.split("/")[-1], data_sources)
     source[0] = json.dumps(add_figure_alt_text(render_claims(notebook)), ensure_ascii=False)
+
+
+def _write_bundle(app, exception) -> None:
+    """The offline bundle, linked from every lecture's run box and from how-to-use."""
+    if exception is None and app.builder.name == "html":
+        build_bundle(ROOT, Path(app.outdir) / BUNDLE_FILE)
 
 
 def _move_solutions_into_dropdowns(app, doctree) -> None:
@@ -453,5 +482,6 @@ def setup(app):
     app.connect("build-finished", _fix_pages)
     app.connect("env-get-outdated", _always_regenerate)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _write_bundle)
     app.connect("html-page-context", _drop_thebe)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
