@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_float_tensor, check_positive_int
+from helpers.checks import boundary, check_float_tensor, check_positive_int, one_of
 
 __all__ = [
     "COST_KINDS",
@@ -410,13 +410,7 @@ class LayerCost:
     max_path_length: int
 
 
-def _layer_cost_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`layer_cost` (in place)."""
-    if args["kind"] not in COST_KINDS:
-        raise ValueError(f"kind must be one of {COST_KINDS}, got {args['kind']!r}")
-
-
-@boundary(n="int >= 1", d="int >= 1", kernel_size="int >= 2", check=_layer_cost_args)
+@boundary(kind=one_of(COST_KINDS), n="int >= 1", d="int >= 1", kernel_size="int >= 2")
 def layer_cost(kind: str, n: int, d: int, kernel_size: int = 3, dilated: bool = True
                ) -> LayerCost:
     """Exact cost of a self-attention, recurrent or convolutional layer on ``n`` positions.

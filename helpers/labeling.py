@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
 
-from helpers.checks import boundary, check_labels, check_positive_int
+from helpers.checks import boundary, check_labels, check_positive_int, one_of
 
 __all__ = [
     "ABSTAIN",
@@ -274,15 +274,7 @@ def _as_proba(proba: object) -> np.ndarray:
     return p
 
 
-def _uncertainty_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`uncertainty_scores` (in place)."""
-    if args["method"] not in UNCERTAINTY_METHODS:
-        raise ValueError(f"method must be one of {UNCERTAINTY_METHODS}, "
-                         f"got {args['method']!r}")
-    args["proba"] = _as_proba(args["proba"])
-
-
-@boundary(check=_uncertainty_args)
+@boundary(method=one_of(UNCERTAINTY_METHODS), proba=lambda _, p: _as_proba(p))
 def uncertainty_scores(proba: object, method: str = "entropy") -> np.ndarray:
     """How unsure a classifier is about each example; larger means more uncertain.
 

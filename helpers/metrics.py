@@ -300,6 +300,11 @@ def per_class_precision_recall(
 # --------------------------------------------------------------------------- ROC and AUC
 
 
+def _ranking_args(args: dict) -> None:
+    args["y_true"], args["scores"] = _check_ranking_inputs(args["y_true"], args["scores"])
+
+
+@boundary(check=_ranking_args)
 def roc_curve(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ROC curve: false and true positive rates at every distinct score threshold.
 
@@ -326,7 +331,6 @@ def roc_curve(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray, n
     thresholds : numpy.ndarray
         ``inf`` followed by the distinct scores in decreasing order.
     """
-    y_true, scores = _check_ranking_inputs(y_true, scores)
     order = np.argsort(-scores, kind="stable")
     s, y = scores[order], y_true[order]
     last_of_group = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]
@@ -382,6 +386,7 @@ def average_ranks(values: object) -> np.ndarray:
     return ranks
 
 
+@boundary(check=_ranking_args)
 def roc_auc(y_true: object, scores: object) -> float:
     """Area under the ROC curve, computed in O(n log n) from ranks (Mann-Whitney U).
 
@@ -408,7 +413,6 @@ def roc_auc(y_true: object, scores: object) -> float:
         In [0, 1]: 1 = every positive above every negative, 0.5 = no separation
         (e.g. constant scores), 0 = perfectly reversed.
     """
-    y_true, scores = _check_ranking_inputs(y_true, scores)
     n_pos = int(y_true.sum())
     n_neg = len(y_true) - n_pos
     rank_sum = float(average_ranks(scores)[y_true == 1].sum())

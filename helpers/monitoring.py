@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import boundary, check_int, check_real, check_rng
+from helpers.checks import boundary, check_int, check_real, check_rng, one_of
 
 REDUCTIONS = ("mean", "max")
 
@@ -114,13 +114,7 @@ def feature_ks(reference: object, batch: object) -> np.ndarray:
     return np.array([ks_statistic(ref[:, j], new[:, j]) for j in range(ref.shape[1])])
 
 
-def _drift_score_args(args: dict) -> None:
-    """Check ``reduce`` of :func:`drift_score` (the samples are checked by feature_ks)."""
-    if args["reduce"] not in REDUCTIONS:
-        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {args['reduce']!r}")
-
-
-@boundary(check=_drift_score_args)
+@boundary(reduce=one_of(REDUCTIONS))
 def drift_score(reference: object, batch: object, reduce: str = "mean") -> float:
     """One number saying how far ``batch`` has drifted from ``reference``.
 

@@ -107,16 +107,17 @@ def dense(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> to
     return out + b
 
 
+@boundary(X=_check_tensor)
 def relu(X: torch.Tensor) -> torch.Tensor:
     """Rectified linear unit ``max(x, 0)``, element-wise. Used in lecture 3.5.
 
     Written as ``x * (x > 0)`` so that its derivative is ``1`` for ``x > 0`` and ``0``
     otherwise, including at ``x = 0``, exactly like ``torch.relu``.
     """
-    _check_tensor("X", X)
     return X * (X > 0)
 
 
+@boundary(X=_check_tensor)
 def sigmoid(X: torch.Tensor) -> torch.Tensor:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, element-wise, without overflow.
 
@@ -124,7 +125,6 @@ def sigmoid(X: torch.Tensor) -> torch.Tensor:
     sees a large positive argument (the clamps keep the branch that is not selected
     finite, so its gradient is not ``nan``). Used in lecture 3.5.
     """
-    _check_tensor("X", X)
     e_neg = torch.exp(-X.clamp(min=0))  # used where x >= 0
     e_pos = torch.exp(X.clamp(max=0))   # used where x < 0
     return torch.where(X >= 0, 1 / (1 + e_neg), e_pos / (1 + e_pos))
@@ -334,6 +334,7 @@ def mlp_to_sequential(params: Sequence[torch.Tensor]) -> nn.Sequential:
     return net
 
 
+@boundary(num_epochs="int >= 1")
 def train_mlp_scratch(
     params: Sequence[torch.Tensor],
     X: torch.Tensor,
@@ -358,7 +359,6 @@ def train_mlp_scratch(
     """
     from helpers.sgd import data_iter, sgd
 
-    check_positive_int("num_epochs", num_epochs)
     losses = []
     for _ in range(num_epochs):
         total, count = 0.0, 0

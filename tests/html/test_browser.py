@@ -147,3 +147,18 @@ def test_sidebar_toggle_opens_the_table_of_contents(browser, width, entry):
         page.wait_for_timeout(400)
         assert sidebar.is_visible() and sidebar.bounding_box()["x"] >= 0
     page.close()
+
+
+@pytest.mark.parametrize("entry", ["notebooks/07-1-label-shift",
+                                   "notebooks/A-1-generalization"])
+def test_display_math_stays_inside_a_phone_screen(browser, entry):
+    """A formula wider than a 390 px column scrolls in its own box, never past the edge."""
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
+                           timeout=15000)
+    page.evaluate("MathJax.startup.promise")
+    cut = page.evaluate("""Array.from(document.querySelectorAll('mjx-container[display]'))
+        .filter(m => m.getBoundingClientRect().right > window.innerWidth + 1).length""")
+    page.close()
+    assert cut == 0, f"{cut} display formulas run past the right edge at 390 px"
