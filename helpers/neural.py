@@ -595,10 +595,12 @@ def lenet(
 
     Two blocks of ``Conv2d(kernel_size, padding=kernel_size // 2)`` (keeps the size),
     activation and 2x2 pooling (halves it), then ``Flatten`` and dense layers
-    ``num_hiddens`` with the activation, and the output layer. LeCun et al.'s
-    original LeNet-5 for 28x28 digits is ``lenet(28, kernel_size=5,
-    activation="sigmoid", pool="avg")`` (with a padded first layer); the default
-    uses ReLU and max pooling, which train faster. Used in lecture 3.6.
+    ``num_hiddens`` with the activation, and the output layer.
+    ``lenet(28, kernel_size=5, activation="sigmoid", pool="avg")`` is the common
+    textbook version of LeNet-5 for 28x28 digits (sigmoid, average pooling, padded
+    convolutions); LeCun et al.'s original took 32x32 images, did not pad, and used a
+    scaled tanh. The default uses ReLU and max pooling, which train faster. Used in
+    lecture 3.6.
 
     Parameters
     ----------

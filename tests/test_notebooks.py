@@ -146,3 +146,26 @@ def test_saving_from_jupyter_rewrites_the_markdown_unchanged(md):
     text = jupytext.writes(nb, fmt={"extension": ".md", "format_name": "myst"}, config=config)
     assert text == md.read_text(encoding="utf-8"), (
         f"saving {md.stem} from Jupyter would change {md.name}: check notebooks/jupytext.toml")
+
+
+def _uncaptioned_figures(md) -> list[int]:
+    """Code cells whose stored outputs draw a figure but carry no caption and name."""
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    missing = []
+    for index, cell in enumerate(nb.cells):
+        draws = cell.cell_type == "code" and any(
+            key.startswith("image/") for output in cell.get("outputs", [])
+            for key in output.get("data", {}))
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if draws and not (figure.get("caption") and figure.get("name")):
+            missing.append(index)
+    return missing
+
+
+@pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)
+def test_every_figure_has_a_caption_and_a_name(md):
+    """A figure is numbered, captioned and can be referenced: its cell's ``mystnb``
+    metadata sets ``figure: {caption: ..., name: fig-...}``."""
+    missing = _uncaptioned_figures(md)
+    assert not missing, (f"{md.stem}: figure cells {missing} have no caption and name; "
+                         "add them in the .md (see any lecture's figure cells)")
