@@ -256,7 +256,7 @@ def _gate_command(gate: str, names: list[str], keyword: str | None):
             print("WARNING: chromium is not available and could not be installed; "
                   "the browser checks are skipped", flush=True)
         # two workers: the accessibility pages spread over both; each other module, which
-        # renders every page once in a module-scoped fixture, stays on one (xdist_group)
+        # renders every page once in a session-scoped fixture, stays on one (xdist_group)
         return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadgroup", *select,
                 "tests/html"], None
     raise ValueError(gate)

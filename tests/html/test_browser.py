@@ -25,12 +25,12 @@ OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highligh
                  && p.scrollWidth > p.clientWidth + 1).length"""
 """Code (not outputs) in view that scrolls sideways."""
 
-# one worker renders every page once (module-scoped fixture); see tools/dev.py
+# one worker renders every page once (session-scoped fixture); see tools/dev.py
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
               pytest.mark.xdist_group("browser")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rendered(browser):
     """Open every page; record requests, JS errors, math and image state."""
     results = {}

@@ -18,10 +18,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from book_pages import collect_claims, collect_runtimes  # noqa: E402
 
-# its module-scoped fixture parses every page once, on one worker (tools/dev.py)
+# its session-scoped fixture parses every page once, on one worker (tools/dev.py)
 pytestmark = pytest.mark.xdist_group("built-html")
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pages() -> dict[str, BeautifulSoup]:
     if not (HTML / "index.html").exists():
         pytest.fail("no built book: run `python3.11 tools/dev.py book` first")

@@ -30,7 +30,7 @@ BUNDLE = HTML / BUNDLE_FILE
 pytestmark = pytest.mark.xdist_group("bundle")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bundle() -> zipfile.ZipFile:
     if not BUNDLE.exists():
         pytest.fail(f"no {BUNDLE_FILE} in the built site: run `python3.11 tools/dev.py book`")
