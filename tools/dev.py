@@ -255,9 +255,10 @@ def _gate_command(gate: str, names: list[str], keyword: str | None):
         if not ensure_chromium():
             print("WARNING: chromium is not available and could not be installed; "
                   "the browser checks are skipped", flush=True)
-        # two workers: the accessibility pages spread over both; each other module, which
-        # renders every page once in a session-scoped fixture, stays on one (xdist_group)
-        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadgroup", *select,
+        # two workers, one test module at a time (--dist loadfile): each module renders or
+        # parses every page once in a session-scoped fixture, so it must stay on one
+        # worker (pytest-xdist 3.8's loadgroup does not group with pytest 9: measured)
+        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadfile", *select,
                 "tests/html"], None
     raise ValueError(gate)
 

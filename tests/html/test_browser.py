@@ -25,9 +25,9 @@ OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highligh
                  && p.scrollWidth > p.clientWidth + 1).length"""
 """Code (not outputs) in view that scrolls sideways."""
 
-# one worker renders every page once (session-scoped fixture); see tools/dev.py
-pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
-              pytest.mark.xdist_group("browser")]
+# one worker renders every page once (session-scoped fixture; tools/dev.py runs the
+# modules of this folder with --dist loadfile)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from book_pages import collect_claims, collect_runtimes  # noqa: E402
 
-# its session-scoped fixture parses every page once, on one worker (tools/dev.py)
-pytestmark = pytest.mark.xdist_group("built-html")
 
 @pytest.fixture(scope="session")
 def pages() -> dict[str, BeautifulSoup]:

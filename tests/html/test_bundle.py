@@ -26,8 +26,6 @@ from notebook_pipeline import review  # noqa: E402
 
 BUNDLE = HTML / BUNDLE_FILE
 
-# the install runs on one worker while the other renders pages
-pytestmark = pytest.mark.xdist_group("bundle")
 
 
 @pytest.fixture(scope="session")
