@@ -49,7 +49,7 @@ class Claim:
     repeats : int or None
         How many seeds, splits or resamples the measurement averages over.
     spread : str or None
-        Their standard deviation, formatted like ``measured``.
+        Their standard deviation, to one significant digit.
     """
 
     statement: str
@@ -138,7 +138,9 @@ def check_claim(
         check or identity; the ledger lists them separately.
     repeats, spread : int and float, optional
         For a measurement averaged over seeds, splits or resamples: how many, and
-        their standard deviation. Give both or neither.
+        their standard deviation. Give both or neither. The spread is shown to one
+        significant digit: a standard deviation from 5 repeats is itself uncertain by
+        about a third, so its second digit is noise (it moved between CPUs).
 
     A nonzero ``measured`` below :data:`ROUNDOFF` in magnitude is shown as
     ``"< 1e-9"``: its digits are round-off and differ between CPUs.
@@ -205,4 +207,4 @@ def check_claim(
     return Claim(statement=statement.strip(), measured=_format_measured(value, digits),
                  requirement=requirement, status=status, kind=kind,
                  repeats=None if repeats is None else int(repeats),
-                 spread=None if spread is None else fmt(spread, 2))
+                 spread=None if spread is None else fmt(spread, 1))

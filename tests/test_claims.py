@@ -131,8 +131,8 @@ def test_unknown_kind_is_rejected():
 def test_repeats_and_spread_are_recorded_and_shown():
     claim = check_claim("bagging helps", 0.25, at_least=0.1, repeats=5, spread=0.0312)
     assert claim.record()["repeats"] == 5
-    assert claim.record()["spread"] == "0.031"
-    assert "± 0.031 (sd over 5 repeats)" in claim._repr_mimebundle_()["text/plain"]
+    assert claim.record()["spread"] == "0.03"   # one significant digit
+    assert "± 0.03 (sd over 5 repeats)" in claim._repr_mimebundle_()["text/plain"]
 
 
 def test_repeats_without_spread_is_rejected():
