@@ -23,6 +23,7 @@ A lecture is the pair ``notebooks/NAME.md`` (MyST, the truth for inputs) and
 
 from __future__ import annotations
 
+import copy
 import datetime
 import difflib
 import hashlib
@@ -294,12 +295,15 @@ def _machine() -> str:
 
 
 def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
-                     write: bool = True) -> Execution:
+                     write: bool = True, fresh: bool = False) -> Execution:
     """Execute lecture ``md`` in a fresh kernel, review it, and write its ``.ipynb``.
 
     The ``.ipynb`` is written when no stored output changed beyond tolerance, or
     when ``accept`` is true; otherwise it is left as it was. ``write=False`` only
-    measures and reviews (the benchmark).
+    measures and reviews (the benchmark). ``fresh=True`` (implies ``accept``) stores
+    the outputs as executed, also where they agree with the stored ones within
+    tolerance: for a change of how something is printed (e.g. fewer digits), which the
+    review would otherwise keep in its old form.
     """
     ipynb = md.with_suffix(".ipynb")
     nb = read_source(md)
@@ -315,8 +319,8 @@ def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
     modules = json.loads("".join(o.get("text", "") for o in probe.outputs
                                  if o.get("name") == "stdout"))
     stored = nbformat.read(ipynb, as_version=4) if ipynb.exists() else None
-    result = review(stored, nb, md.stem)
-    if not write or (result.changes and not accept):
+    result = review(stored, copy.deepcopy(nb) if fresh else nb, md.stem)
+    if not write or (result.changes and not (accept or fresh)):
         return Execution(seconds, result, written=False)
     strip_volatile(nb)
     nb.metadata[RECORD_KEY] = {

@@ -155,3 +155,17 @@ def test_display_math_stays_inside_a_phone_screen(browser, entry):
         .filter(m => m.getBoundingClientRect().right > window.innerWidth + 1).length""")
     page.close()
     assert cut == 0, f"{cut} display formulas run past the right edge at 390 px"
+
+
+def test_run_box_fits_a_phone_screen(browser):
+    """The run box's long commands and file names wrap inside it at 390 px."""
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto((HTML / "notebooks/03-6-convolutional-neural-networks.html").as_uri(),
+              wait_until="load")
+    outside = page.evaluate("""(() => {
+        const box = document.querySelector('.run-box').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('.run-box code'))
+            .filter(c => c.getBoundingClientRect().right > box.right + 1).length;
+    })()""")
+    page.close()
+    assert outside == 0, f"{outside} code spans run out of the run box at 390 px"
