@@ -7,9 +7,13 @@ few significant digits with :func:`fmt`; see the book's "How to use" page.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import math
 import os
 import random
+import sys
+from collections.abc import Callable
 from numbers import Real
 
 import numpy as np
@@ -23,7 +27,9 @@ DEFAULT_THREADS = 1
 def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
     """Seed Python's, NumPy's and torch's global random number generators.
 
-    Used by every lecture through :func:`setup_notebook`.
+    Used by every lecture through :func:`setup_notebook`. torch is seeded now if it is
+    imported, else the moment it is first imported (see :func:`when_torch_imported`), so
+    a lecture that never uses torch does not pay for importing it.
 
     Parameters
     ----------
@@ -36,11 +42,9 @@ def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
         A fresh generator seeded with ``seed``, for code that prefers an explicit one.
     """
     seed = check_int("seed", seed, low=0)
-    import torch
-
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - legacy global state that libraries still use
-    torch.manual_seed(seed)
+    when_torch_imported(lambda torch: torch.manual_seed(seed), key="seed")
     return np.random.default_rng(seed)
 
 
@@ -51,7 +55,8 @@ def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> 
     OpenMP libraries that NumPy, SciPy and scikit-learn call (through threadpoolctl),
     so results are the same with 1 or 2 cores and in plain Jupyter as in the test
     suite; sets NumPy/pandas/torch print options to a few significant digits; and
-    applies the book's plot style. Used by every lecture.
+    applies the book's plot style. Used by every lecture. The torch settings apply
+    when torch is first imported, if that happens later.
 
     Python's hash seed cannot be changed inside a running kernel, so nothing the
     lectures print may depend on it (set and dict order of strings); the test suite
@@ -72,19 +77,64 @@ def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> 
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     import pandas as pd
-    import torch
 
     from helpers.plotting import set_plot_style
 
-    torch.set_num_threads(threads)
+    when_torch_imported(lambda torch: _configure_torch(torch, threads), key="threads")
     _limit_native_threads(threads)
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
-    torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
     pd.set_option("display.precision", 4)
     pd.set_option("display.width", 100)
     pd.set_option("display.max_columns", 20)
     set_plot_style()
     return seed_everything(seed)
+
+
+def _configure_torch(torch, threads: int) -> None:
+    torch.set_num_threads(threads)
+    torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
+
+
+_TORCH_SETTINGS: dict[str, Callable] = {}  # applied, in order, when torch is imported
+
+
+def when_torch_imported(apply: Callable, key: str) -> None:
+    """Apply ``apply(torch)`` now if torch is imported, else right after its first import.
+
+    ``key`` names the setting: a later call with the same key replaces a pending one
+    (the last seed wins, as it would if torch had been imported all along). Importing
+    torch takes about 1.5 s of a lecture's start, and half of the lectures never use it.
+    Used by :func:`seed_everything` and :func:`setup_notebook`.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "manual_seed"):
+        apply(torch)
+        return
+    _TORCH_SETTINGS[key] = apply
+    if not any(isinstance(finder, _TorchImportHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TorchImportHook())
+
+
+class _TorchImportHook(importlib.abc.MetaPathFinder):
+    """Finds torch with the other finders and runs the pending settings once it loaded."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "torch":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            for apply in _TORCH_SETTINGS.values():
+                apply(module)
+            _TORCH_SETTINGS.clear()
+
+        spec.loader.exec_module = exec_module
+        return spec
 
 
 _THREADPOOL_LIMITS: list = []  # keep the limiter alive for the kernel's lifetime

@@ -63,3 +63,24 @@ def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
     assert sorted(needed) == sorted(lock), "regenerate it: python3.11 tools/dev.py lock"
     assert {n: p.split("==")[1] for n, p in needed.items()} == {
         n: p.split("==")[1] for n, p in lock.items()}
+
+
+def _fake_book(monkeypatch, tmp_path, code: str) -> None:
+    monkeypatch.setattr(dev, "book_command", lambda: [sys.executable, "-c", code])
+    monkeypatch.setattr(dev, "BUILD_DIR", tmp_path)
+    monkeypatch.setattr(dev.BackgroundBook, "LOG", tmp_path / "book-build.log")
+
+
+def test_background_book_build_prints_its_log_and_returns_its_exit_code(
+        monkeypatch, tmp_path, capsys):
+    _fake_book(monkeypatch, tmp_path, "import sys; print('WARNING: a'); sys.exit(3)")
+    assert dev.BackgroundBook().wait() == 3
+    assert "WARNING: a" in capsys.readouterr().out
+
+
+def test_background_book_build_is_stopped_when_the_test_command_ends_early(
+        monkeypatch, tmp_path):
+    _fake_book(monkeypatch, tmp_path, "import time; time.sleep(60)")
+    book = dev.BackgroundBook()
+    book.stop()
+    assert book._process.poll() is not None

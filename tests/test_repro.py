@@ -1,4 +1,6 @@
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -43,6 +45,34 @@ def test_setup_notebook_fixes_torch_threads():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+TORCH_LATER = """
+import sys
+from helpers.repro import seed_everything, setup_notebook
+setup_notebook(seed=5, threads=1)
+{more}
+assert "torch" not in sys.modules, "setup_notebook imported torch"
+import torch
+first = torch.rand(3).tolist()
+torch.manual_seed({expected_seed})
+assert first == torch.rand(3).tolist(), "torch was not seeded on import"
+assert torch.get_num_threads() == 1, "torch threads not set on import"
+"""
+
+
+def _run_fresh(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_setup_notebook_configures_torch_when_it_is_imported_later():
+    done = _run_fresh(TORCH_LATER.format(more="", expected_seed=5))
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_last_seed_wins_when_torch_is_imported_later():
+    done = _run_fresh(TORCH_LATER.format(more="seed_everything(8)", expected_seed=8))
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.0, True])

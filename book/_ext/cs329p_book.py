@@ -40,6 +40,8 @@ It does these things:
    (the rows of the data-sources page that name it).
 9. **One repository URL.** ``repository.url`` in ``_config.yml`` turns the repository,
    issue and launch (Colab, Binder) buttons on; while it is empty they stay hidden.
+10. **The PDF.** When an HTML build finishes, Chromium prints every page into one
+   ``cs329p-book.pdf`` (``tools/pdf.py``), linked from the landing page.
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ import sys
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.util import logging
 
 ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
 sys.path.insert(0, str(ROOT / "tools"))
 
 from book_pages import (  # noqa: E402
@@ -66,6 +70,7 @@ from book_pages import (  # noqa: E402
 )
 from bundle import BUNDLE_FILE, build_bundle  # noqa: E402
 from notebook_pipeline import RECORD_KEY  # noqa: E402
+from pdf import PDF_FILE, build_pdf  # noqa: E402
 
 from helpers.claims import CLAIM_MIME  # noqa: E402
 
@@ -282,6 +287,18 @@ def _write_bundle(app, exception) -> None:
         build_bundle(ROOT, Path(app.outdir) / BUNDLE_FILE)
 
 
+def _write_pdf(app, exception) -> None:
+    """The whole book as one PDF (``tools/pdf.py``), linked from the landing page."""
+    if exception is not None or app.builder.name != "html":
+        return
+    pages = build_pdf(Path(app.outdir), Path(app.outdir) / PDF_FILE)
+    if pages is None:
+        logger.info("cs329p: no Chromium, so no %s (python3.11 tools/dev.py book installs "
+                    "it where it can)", PDF_FILE)
+    else:
+        logger.info("cs329p: %s, %d pages", PDF_FILE, pages)
+
+
 def _move_solutions_into_dropdowns(app, doctree) -> None:
     """Solution code cells (and continued prose) join the dropdown just before them."""
     for admonition in list(doctree.findall(nodes.admonition)):
@@ -483,5 +500,6 @@ def setup(app):
     app.connect("env-get-outdated", _always_regenerate)
     app.connect("build-finished", _copy_mathjax)
     app.connect("build-finished", _write_bundle)
+    app.connect("build-finished", _write_pdf)
     app.connect("html-page-context", _drop_thebe)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,3 +20,9 @@ def toc_entries() -> list[str]:
     """Every page of the table of contents, landing page first."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+
+
+# MyST source that leaks into a rendered page when a fence or directive is closed early
+RAW_MARKUP = re.compile(r"\{admonition\}|^:class:|\*\*Exercise|\{cite(:p|:t)?\}`|\{term\}`"
+                        r"|\{doc\}`|\{ref\}`|\{numref\}`|^```"
+                        r"|^#{1,6} (Summary|References|Exercises)", re.MULTILINE)

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from built_site import HTML, ROOT, toc_entries
+from built_site import HTML, RAW_MARKUP, ROOT, toc_entries
 
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -89,9 +89,6 @@ def test_runtime_report_lists_every_notebook(pages):
     assert len(rows) == len(collect_runtimes(ROOT / "notebooks"))
 
 
-RAW_MARKUP = re.compile(r"\{admonition\}|^:class:|\*\*Exercise|\{cite(:p|:t)?\}`|\{term\}`"
-                        r"|\{doc\}`|\{ref\}`|\{numref\}`|^```"
-                        r"|^#{1,6} (Summary|References|Exercises)", re.MULTILINE)
 RAW_MATH = re.compile(r"\$[^$\n]*\\[A-Za-z]+")
 
 

@@ -1,0 +1,81 @@
+"""The whole book as one PDF, printed by Chromium from the built site.
+
+Chromium (Debian's package, the one the browser checks use) opens every page of the table
+of contents in order, waits for MathJax, opens the exercise solutions, and prints the page
+with the book's print style (no sidebars, code lines wrapped instead of cut off, folded
+outputs unfolded). pypdf joins the pages into ``cs329p-book.pdf`` with one bookmark per
+page. The Sphinx extension writes it into the built site when an HTML build finishes;
+the landing page links it and ``tests/html/test_pdf.py`` reads it back.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF_FILE = "cs329p-book.pdf"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
+SCALE = 0.8  # the theme's screen font is large on paper
+PREPARE_PAGE = """async () => {
+  if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  return document.querySelector("main h1")?.innerText.replace(/#$/, "").trim()
+    || document.title;
+}"""
+
+
+def chromium() -> str | None:
+    """Path of the Chromium executable, or None when it is not installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def page_order(root: Path = ROOT) -> list[str]:
+    """Every page of the table of contents, landing page first (as in the sidebar)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+
+
+def print_pages(html: Path, pages: list[str], executable: str) -> list[tuple[str, bytes]]:
+    """Print each built page to PDF; return (title, PDF bytes) in the order given."""
+    from playwright.sync_api import sync_playwright
+
+    printed = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        for name in pages:
+            page.goto((html.resolve() / f"{name}.html").as_uri(), wait_until="load")
+            title = page.evaluate(PREPARE_PAGE)
+            printed.append((title, page.pdf(format="A4", margin=MARGIN, scale=SCALE)))
+        browser.close()
+    return printed
+
+
+def join_pages(printed: list[tuple[str, bytes]], target: Path) -> int:
+    """Join the printed pages into one PDF with a bookmark per page; return its page count."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for title, data in printed:
+        start = len(writer.pages)
+        writer.append(io.BytesIO(data), import_outline=False)
+        writer.add_outline_item(title, start)
+    writer.add_metadata({"/Title": "Practical Machine Learning (CS329P): a course book"})
+    with target.open("wb") as handle:
+        writer.write(handle)
+    return len(writer.pages)
+
+
+def build_pdf(html: Path, target: Path, root: Path = ROOT) -> int | None:
+    """Print the built site at ``html`` into ``target``; None when Chromium is missing."""
+    executable = chromium()
+    if executable is None:
+        return None
+    return join_pages(print_pages(html, page_order(root), executable), target)
