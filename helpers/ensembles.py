@@ -19,12 +19,14 @@ nearest neighbours, or another ensemble.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 import numpy as np
+import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
 from helpers.checks import boundary, check_int, check_matrix, check_target
@@ -46,6 +48,19 @@ _MAX_SEED = 2**31 - 1
 @boundary(X="matrix")
 def _check_Xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     return X, check_target(y, len(X), numeric=False)
+
+
+def _checked(trusted: bool = True) -> contextlib.AbstractContextManager:
+    """Skip scikit-learn's own checks in the calls made inside (when ``trusted``).
+
+    The members of an ensemble see rows of data that the ensemble has already checked
+    (numeric, finite), and hyper-parameters that the first member's ``fit`` validated; a
+    few thousand small members would otherwise spend more time re-checking them than
+    fitting. The results are the same.
+    """
+    if not trusted:
+        return contextlib.nullcontext()
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -191,7 +206,8 @@ class _Bagging(BaseEstimator):
             member = clone(estimator)
             if "random_state" in params:  # e.g. a tree that samples features (random forest)
                 member.set_params(random_state=int(seed))
-            member.fit(X[idx], y[idx])
+            with _checked(trusted=bool(self.estimators_)):  # the first fit checks everything
+                member.fit(X[idx], y[idx])
             self.estimators_.append(member)
         self.n_features_in_ = X.shape[1]
 
@@ -235,7 +251,8 @@ class _Bagging(BaseEstimator):
             oob = out_of_bag_mask(idx, n)
             if not oob.any():
                 continue
-            out = member_output(member, X[oob])
+            with _checked():
+                out = member_output(member, X[oob])
             if totals is None:
                 totals = np.zeros((n, *out.shape[1:]))
             totals[oob] += out
@@ -346,7 +363,8 @@ class BaggingRegressor(RegressorMixin, _Bagging):
     def member_predictions(self, X: object) -> np.ndarray:
         """Every member's prediction, shape ``(n_estimators, n)``."""
         X = self._check_predict_X(X)
-        return np.stack([np.asarray(m.predict(X), dtype=float) for m in self.estimators_])
+        with _checked():
+            return np.stack([np.asarray(m.predict(X), dtype=float) for m in self.estimators_])
 
     def predict(self, X: object) -> np.ndarray:
         """Average of the members' predictions, shape ``(n,)``."""
@@ -450,7 +468,9 @@ class BaggingClassifier(ClassifierMixin, _Bagging):
     def predict_proba(self, X: object) -> np.ndarray:
         """Vote shares (hard voting) or average probabilities (soft), ``(n, n_classes)``."""
         X = self._check_predict_X(X)
-        return sum(self.member_scores(m, X) for m in self.estimators_) / len(self.estimators_)
+        with _checked():
+            scores = sum(self.member_scores(m, X) for m in self.estimators_)
+        return scores / len(self.estimators_)
 
     def predict(self, X: object) -> np.ndarray:
         """The class with the largest vote share; ties go to the first class in ``classes_``."""

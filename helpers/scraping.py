@@ -363,8 +363,9 @@ def parse_index_page(html: str, page_url: str) -> tuple[list[str], str | None]:
     last page. Used in lecture 1.3.
     """
     soup = BeautifulSoup(html, "lxml")
-    links = [urljoin(page_url, a["href"]) for a in soup.select("a.list-card-link[href]")]
-    following = soup.select_one('a[rel="next"][href]')
+    links = [urljoin(page_url, a["href"])
+             for a in soup.find_all("a", class_="list-card-link", href=True)]
+    following = soup.find("a", rel="next", href=True)
     return links, (urljoin(page_url, following["href"]) if following else None)
 
 
@@ -378,27 +379,27 @@ def parse_detail_page(html: str) -> dict[str, str]:
     """
     soup = BeautifulSoup(html, "lxml")
     record: dict[str, str] = {}
-    canonical = soup.select_one('link[rel="canonical"]')
+    canonical = soup.find("link", rel="canonical")
     match = re.search(r"/(\d+)_zpid/", canonical["href"]) if canonical else None
     if match is None:
         raise ValueError("not a listing page: no canonical link with an Id")
     record["Id"] = match.group(1)
-    for column, selector in (("Address", ".ds-street"), ("City", ".ds-city"),
-                             ("Zip", ".ds-zip"), ("Summary", ".ds-overview")):
-        node = soup.select_one(selector)
+    for column, css_class in (("Address", "ds-street"), ("City", "ds-city"),
+                              ("Zip", "ds-zip"), ("Summary", "ds-overview")):
+        node = soup.find(class_=css_class)
         if node is not None:
             record[column] = node.get_text(strip=True)
-    status = soup.select_one(".ds-status")
+    status = soup.find(class_="ds-status")
     sold = re.fullmatch(r"Sold:\s*(.+)", status.get_text(strip=True)) if status else None
     if sold:
         record["Sold Price"] = sold.group(1)
-    date = soup.select_one(".ds-sold-date")
+    date = soup.find(class_="ds-sold-date")
     sold_on = re.fullmatch(r"Sold on\s*(.+)", date.get_text(strip=True)) if date else None
     if sold_on:
         record["Sold On"] = sold_on.group(1)
-    for fact in soup.select("li.ds-fact"):
-        label = fact.select_one(".ds-fact-label").get_text(strip=True)
-        record[label] = fact.select_one(".ds-fact-value").get_text(strip=True)
+    for fact in soup.find_all("li", class_="ds-fact"):
+        label = fact.find(class_="ds-fact-label").get_text(strip=True)
+        record[label] = fact.find(class_="ds-fact-value").get_text(strip=True)
     return record
 
 

@@ -676,15 +676,26 @@ class TopLayers(nn.Module):
     and fine-tuning only the top layers on the cache is exact and much cheaper. The
     layers are shared with ``encoder`` (not copied). Used in lecture 11.2.
 
+    With ``first_token_only=True`` the last layer computes the output of the first
+    token (``[CLS]``) alone and the result is ``(n, 1, hidden_size)``: all a
+    ``[CLS]`` head needs. The first token still attends to the keys and values of every
+    token, but its query, attention output and feed-forward network run on one row
+    instead of ``length``, which makes training and prediction several times cheaper.
+    The dropout masks are drawn at the full layer's shapes and in its order, so in
+    training mode the output and the random stream equal the full layer's
+    (to round-off), not only in distribution.
+
     Parameters
     ----------
     encoder : transformers.BertModel
         The pretrained encoder (anything with ``.encoder.layer`` and ``.config``).
     start : int
         Index of the first layer to run (0 runs all of them).
+    first_token_only : bool
+        Compute only the first token's output in the last layer (BERT layers only).
     """
 
-    def __init__(self, encoder: nn.Module, start: int):
+    def __init__(self, encoder: nn.Module, start: int, *, first_token_only: bool = False):
         super().__init__()
         _check_module("encoder", encoder)
         layers = getattr(getattr(encoder, "encoder", None), "layer", None)
@@ -694,18 +705,71 @@ class TopLayers(nn.Module):
         if start >= len(layers):
             raise ValueError(f"start must be below the number of layers ({len(layers)}), "
                              f"got {start}")
+        if not isinstance(first_token_only, bool):
+            raise TypeError(f"first_token_only must be a bool, got {first_token_only!r}")
+        if first_token_only and not _is_bert_layer(layers[-1]):
+            raise TypeError("first_token_only needs a BERT layer (attention.self.query/"
+                            "key/value, attention.output, intermediate, output)")
         self.config = encoder.config
         self.layer = nn.ModuleList(layers[start:])
+        self.first_token_only = first_token_only
 
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         from transformers.masking_utils import create_bidirectional_mask
 
         _check_tokens(hidden, attention_mask)
-        mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden,
-                                         attention_mask=attention_mask)
-        for layer in self.layer:
-            hidden = layer(hidden, mask)
+        full = self.layer[:-1] if self.first_token_only else self.layer
+        if len(full):
+            mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden,
+                                             attention_mask=attention_mask)
+            for layer in full:
+                hidden = layer(hidden, mask)
+        if self.first_token_only:
+            hidden = _first_token_layer(self.layer[-1], hidden, attention_mask)
         return hidden
+
+
+def _is_bert_layer(layer: nn.Module) -> bool:
+    names = ("attention.self.query", "attention.self.key", "attention.self.value",
+             "attention.self.dropout", "attention.output.dense", "attention.output.dropout",
+             "attention.output.LayerNorm", "intermediate", "output.dense", "output.dropout",
+             "output.LayerNorm")
+    return all(_has_submodule(layer, name) for name in names)
+
+
+def _dropout_row(x: torch.Tensor, dropout: nn.Module, shape: tuple, row) -> torch.Tensor:
+    """``x`` times the rows ``row`` of a dropout mask drawn at the full ``shape``: the
+    same random draws as dropout on the full tensor."""
+    if not dropout.training or dropout.p == 0:
+        return x
+    return x * nn.functional.dropout(x.new_ones(shape), dropout.p, True)[row]
+
+
+def _first_token_layer(layer: nn.Module, hidden: torch.Tensor,
+                       attention_mask: torch.Tensor) -> torch.Tensor:
+    """A BERT layer's output for the first token only, ``(n, 1, d)``."""
+    attention = layer.attention.self
+    n, length, d = hidden.shape
+    heads = attention.num_attention_heads
+    size = d // heads
+    scaling = getattr(attention, "scaling", size ** -0.5)
+
+    def split(x):
+        return x.view(n, -1, heads, size).transpose(1, 2)
+
+    query = split(attention.query(hidden[:, :1]))
+    scores = query @ split(attention.key(hidden)).transpose(-1, -2) * scaling
+    scores = scores.masked_fill(attention_mask[:, None, None, :] == 0, float("-inf"))
+    probs = _dropout_row(scores.softmax(-1), attention.dropout, (n, heads, length, length),
+                         (slice(None), slice(None), slice(0, 1)))
+    context = (probs @ split(attention.value(hidden))).transpose(1, 2).reshape(n, 1, d)
+    first = (slice(None), slice(0, 1))
+    out = layer.attention.output
+    attended = out.LayerNorm(_dropout_row(out.dense(context), out.dropout, (n, length, d),
+                                          first) + hidden[:, :1])
+    out = layer.output
+    return out.LayerNorm(_dropout_row(out.dense(layer.intermediate(attended)), out.dropout,
+                                      (n, length, d), first) + attended)
 
 
 def _body_output(body: nn.Module, X: torch.Tensor, attention_mask: torch.Tensor):

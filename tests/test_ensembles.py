@@ -239,6 +239,21 @@ def test_regressor_rejects_bad_sample_indices_and_predict_misuse():
         bag.predict(np.zeros((2, 3)))
 
 
+def test_skipped_member_checks_change_nothing_and_bad_members_still_fail(diabetes):
+    X_tr, X_te, y_tr, _ = diabetes
+    # the first member is fitted with scikit-learn's checks: a bad hyper-parameter fails
+    with pytest.raises(ValueError, match="max_depth"):
+        BaggingRegressor(DecisionTreeRegressor(max_depth=-1), n_estimators=3).fit(X_tr, y_tr)
+    # the other members skip them and still equal members fitted one by one with checks
+    bag = BaggingRegressor(DecisionTreeRegressor(), n_estimators=4, random_state=0)
+    bag.fit(X_tr, y_tr)
+    for member, idx in zip(bag.estimators_, bag.estimators_samples_, strict=True):
+        alone = clone(member).fit(X_tr[idx], y_tr[idx])
+        np.testing.assert_array_equal(alone.predict(X_te), member.predict(X_te))
+    with pytest.raises(ValueError, match="NaN"):
+        bag.predict(np.full((2, X_tr.shape[1]), np.nan))
+
+
 # --------------------------------------------------------------------------- classifier
 
 

@@ -422,6 +422,46 @@ def test_top_layers_on_cached_states_equal_the_full_encoder(tiny_bert):
         TopLayers(nn.Linear(2, 2), 0)
 
 
+def test_top_layers_first_token_only_equals_the_full_layers_first_token(tiny_bert):
+    ids, mask = _tokens(n=8, length=12, seed=1)
+    cached = encode(tiny_bert, ids, mask, layers=(1,))[0]
+    full, first = TopLayers(tiny_bert, 1), TopLayers(tiny_bert, 1, first_token_only=True)
+    try:
+        for training in (False, True):
+            tiny_bert.train(training)
+            results = []
+            for top in (full, first):
+                torch.manual_seed(3)
+                x = cached.clone().requires_grad_(True)
+                out = top(x, mask)[:, 0]
+                (out ** 2).sum().backward()
+                grads = [p.grad.clone() for p in top.parameters()]
+                top.zero_grad()
+                results.append((out.detach(), x.grad, grads, torch.rand(1)))
+            (out_a, dx_a, g_a, r_a), (out_b, dx_b, g_b, r_b) = results
+            assert first(cached, mask).shape == (8, 1, 16)
+            assert torch.allclose(out_a, out_b, atol=1e-5)          # same dropout masks
+            assert torch.allclose(dx_a, dx_b, atol=1e-5)
+            assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(g_a, g_b, strict=True))
+            assert torch.equal(r_a, r_b)                 # the same random stream after it
+        torch.manual_seed(3)
+        a = full(cached, mask)[:, 0]
+        torch.manual_seed(4)
+        b = full(cached, mask)[:, 0]
+        assert not torch.allclose(a, b)                  # dropout is on: the test can fail
+    finally:
+        tiny_bert.eval()
+    with pytest.raises(TypeError, match="bool"):
+        TopLayers(tiny_bert, 1, first_token_only=1)
+    with pytest.raises(TypeError, match="BERT layer"):
+        fake = types.SimpleNamespace()
+        bert_like = nn.Module()
+        bert_like.encoder = nn.Module()
+        bert_like.encoder.layer = nn.ModuleList([nn.Linear(2, 2)])
+        bert_like.config = fake
+        TopLayers(bert_like, 0, first_token_only=True)
+
+
 def test_heads_have_the_documented_shapes(tiny_bert):
     ids, mask = _tokens(n=3)
     with torch.no_grad():
