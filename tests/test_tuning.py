@@ -34,6 +34,7 @@ from helpers.tuning import (
     load_digits_split,
     one_at_a_time,
     optuna_mlp_objective,
+    optuna_worker,
     random_search,
     refine_space,
     stopping_point,
@@ -653,3 +654,33 @@ def test_optuna_objective_reports_epochs_and_prunes(digits):
     assert full.trials[0].user_attrs["epochs"] == 3
     with pytest.raises(ValueError, match="both fixed and searched"):
         optuna_mlp_objective(digits, space, 3, fixed={"lr": 0.1})
+
+
+def test_optuna_workers_in_two_processes_share_one_study(digits, tmp_path):
+    """Two forked workers write their trials, tagged with worker and pid, into one study."""
+    import multiprocessing
+    import os
+
+    import optuna
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    space = SearchSpace({"lr": LogUniform(0.01, 0.5)})
+    optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=optuna_worker,
+                               args=(storage, "s", w, 2, digits, space, 1),
+                               kwargs={"fixed": {"optimizer": "sgd", "batch_size": 512}})
+               for w in (1, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+        assert w.exitcode == 0
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert sorted(t.user_attrs["worker"] for t in trials) == [1, 1, 2, 2]
+    pids = {t.user_attrs["pid"] for t in trials}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert all(0.0 <= t.value <= 1.0 and t.user_attrs["epochs"] == 1 for t in trials)

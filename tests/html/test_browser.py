@@ -1,9 +1,18 @@
 """The built book in a real headless browser (Debian's chromium, driven by Playwright).
 
-Every page of the table of contents is opened from disk; the tests check that it loads
-without JavaScript errors, requests nothing from the network, typesets its math with the
-vendored MathJax, and shows its figures. ``tools/dev.py test`` installs chromium with
-apt-get when it can; run alone with ``pytest tests/html`` after building the book.
+Every page of the table of contents is opened from disk once; the tests check that it
+loads without JavaScript errors, requests nothing from the network, typesets its math with
+the vendored MathJax, shows its figures, and has no serious or critical accessibility
+violation. ``tools/dev.py test`` installs chromium with apt-get when it can; run alone
+with ``pytest tests/html`` after building the book.
+
+Accessibility: axe-core (bundled with axe-playwright-python, so nothing is fetched) runs
+on every page once its math is typeset, with every axe rule except colour contrast, which
+reads the computed colours of every text node and costs about three quarters of the time;
+the colours come from the theme, the book's stylesheet and the highlighting style, which
+every lecture page shares, so contrast is checked on every page that is not a lecture and
+on the lectures in ``CONTRAST_SAMPLE`` (one per kind of content: dense code and tables, a
+verdict that contradicts the notes, math and claim boxes, the longest output tables).
 """
 
 from __future__ import annotations
@@ -19,6 +28,14 @@ OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highligh
     .filter(p => !p.closest('.cell_output') && p.offsetParent !== null
                  && p.scrollWidth > p.clientWidth + 1).length"""
 """Code (not outputs) in view that scrolls sideways."""
+
+SERIOUS = ("serious", "critical")
+CONTRAST_SAMPLE = (
+    "notebooks/02-4-feature-engineering",
+    "notebooks/03-5-multilayer-perceptrons",
+    "notebooks/04-3-model-validation",
+    "notebooks/10-1-deep-network-architectures",
+)
 
 # one worker renders every page once (session-scoped fixture; tools/dev.py runs the
 # modules of this folder with --dist loadfile)
@@ -41,6 +58,7 @@ def rendered(browser):
                                    "MathJax.startup.promise", timeout=15000)
             page.evaluate("MathJax.startup.promise")
         results[entry] = {
+            "accessibility": _serious_violations(page, entry),
             "requests": requests,
             "errors": errors,
             "math": page.evaluate("document.querySelectorAll('.math').length"),
@@ -59,6 +77,23 @@ def rendered(browser):
         }
         page.close()
     return results
+
+
+def _serious_violations(page, entry: str) -> list[tuple[str, str, int]]:
+    """axe-core's serious and critical violations on the page: (rule, help, nodes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"resultTypes": ["violations"]}
+    if entry.startswith("notebooks/") and entry not in CONTRAST_SAMPLE:
+        options["rules"] = {"color-contrast": {"enabled": False}}
+    violations = Axe().run(page, options=options).response["violations"]
+    return [(v["id"], v["help"], len(v["nodes"])) for v in violations
+            if v["impact"] in SERIOUS]
+
+
+@pytest.mark.parametrize("entry", toc_entries())
+def test_page_has_no_serious_or_critical_accessibility_violation(rendered, entry):
+    assert not rendered[entry]["accessibility"], f"{entry}: {rendered[entry]['accessibility']}"
 
 
 def test_pages_load_without_javascript_errors(rendered):
