@@ -33,12 +33,6 @@ RAW_ROLE = re.compile(r"\{[a-z][\w:-]*\}`?")
 RAW_MATH = re.compile(r"\$[^$]*?[\\^_{}]")  # a $ that opens TeX (not a price like $50k)
 # Static Python fences that cannot run in the book, each with the reason; every other
 # piece of Python in a lecture is an executed code cell (solutions included).
-STATIC_PYTHON_ALLOWED: dict[str, str] = {
-    "01-3-web-scraping": "Selenium drives a real browser, which the pinned packages do not "
-                         "install; the lecture scrapes its own server without one",
-}
-
-
 @lru_cache(maxsize=1)
 def _parser():
     from myst_parser.config.main import MdParserConfig
@@ -143,8 +137,7 @@ def test_the_check_catches_a_split_role_and_a_split_formula():
 def test_no_static_python_fence(md):
     fences = [i for i, cell in enumerate(_markdown_cells(md))
               if re.search(r"^\s*`{3,}\s*(python|py|ipython3?)\b", cell, re.MULTILINE)]
-    allowed = 1 if md.stem in STATIC_PYTHON_ALLOWED else 0
-    assert len(fences) <= allowed, (
+    assert not fences, (
         f"static Python fences in Markdown cells {fences}: use (solution) code cells")
 
 
