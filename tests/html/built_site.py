@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import re
-import shutil
+import sys
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from pdf import CHROMIUM_ARGS, chromium, page_order  # noqa: E402, F401 (re-exported)
+
+CHROMIUM = chromium()
 
 
 def toc_entries() -> list[str]:
     """Every page of the table of contents, landing page first."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    return page_order(ROOT)
 
 
 # MyST source that leaks into a rendered page when a fence or directive is closed early
