@@ -8,18 +8,31 @@ nbval's cell item:
   records field by field (the rules are in ``tools/nbcompare.py``);
 - ``repr_failure``: names the lecture, the section heading and the first line of the
   cell, and labels stored and new values.
+
+It also makes ``--nbval-current-env`` kernels pre-forked (``tools/forkkernel.py``): one
+server per pytest process imports the heavy libraries once and forks each lecture's
+kernel from it. ``CS329P_FORKKERNEL=0`` turns that off.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
+sys.path.insert(0, str(TOOLS))
 
+import forkkernel  # noqa: E402
 import nbcompare  # noqa: E402
+import nbformat  # noqa: E402
+from notebook_pipeline import RECORD_KEY  # noqa: E402
 
 FIX_HINT = (
     "If the change is intended, store the new outputs after reviewing them:\n"
@@ -61,6 +74,49 @@ def _repr_failure(self, excinfo, style=None):
     return "\n".join(lines)
 
 
+def _start_fork_server() -> None:
+    """Start this process's kernel server and point the kernels' stand-ins at it."""
+    path = str(Path(tempfile.mkdtemp(prefix="cs329p-kernels-")) / "socket")
+    server = subprocess.Popen([sys.executable, str(TOOLS / "forkkernel.py"), "serve", path],
+                              stdout=subprocess.PIPE, start_new_session=True)
+    if server.stdout.readline().strip() != b"ready":
+        raise RuntimeError("the pre-forking kernel server did not start; run with "
+                           f"{forkkernel.SOCKET_VARIABLE}=0 to use plain kernels")
+    atexit.register(os.killpg, server.pid, signal.SIGKILL)
+    os.environ[forkkernel.SOCKET_VARIABLE] = path
+
+
+def _forked_kernel_spec(get_kernel_spec):
+    """Wrap nbval's kernel-spec lookup: its current-env kernel runs via the stand-in."""
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME
+
+    def lookup(self, kernel_name):
+        spec = get_kernel_spec(self, kernel_name)
+        if kernel_name != CURRENT_ENV_KERNEL_NAME:
+            return spec
+        if not os.environ.get(forkkernel.SOCKET_VARIABLE):
+            _start_fork_server()
+        spec.argv = [sys.executable, str(TOOLS / "forkkernel.py"), "-f",
+                     "{connection_file}"]
+        return spec
+
+    return lookup
+
+
+def _stored_seconds(path: str, cache: dict[str, float] = {}) -> float:  # noqa: B006
+    if path not in cache:
+        record = nbformat.read(path, as_version=4).metadata.get(RECORD_KEY, {})
+        cache[path] = record.get("execution_seconds") or 0.0
+    return cache[path]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest lecture first (its stored execution time), each lecture's cells in order:
+    with ``--dist loadfile --no-loadscope-reorder`` the two workers finish together."""
+    if getattr(config.option, "nbval", False):
+        items.sort(key=lambda item: -_stored_seconds(str(item.fspath)))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     if not (getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False)):
@@ -69,3 +125,8 @@ def pytest_configure(config):
 
     IPyNbCell.compare_outputs = _compare_outputs
     IPyNbCell.repr_failure = _repr_failure
+    if os.environ.get(forkkernel.SOCKET_VARIABLE) != "0":
+        from nbval.kernel import NbvalKernelspecManager
+
+        NbvalKernelspecManager.get_kernel_spec = _forked_kernel_spec(
+            NbvalKernelspecManager.get_kernel_spec)

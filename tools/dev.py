@@ -244,7 +244,9 @@ def nbval_command(names: list[str] = ()) -> list[str]:
     if names:
         targets = [str(md.with_suffix(".ipynb").relative_to(ROOT))
                    for md in find_notebooks(ROOT / "notebooks", names)]
-    workers = ["-n", "2", "--dist", "loadfile"] if len(targets) != 1 or not names else []
+    # two workers, one lecture each at a time, longest first (notebooks/conftest.py)
+    workers = (["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+               if len(targets) != 1 or not names else [])
     return [str(VENV_PYTHON), "-m", "pytest", "-q", "--nbval", "--nbval-current-env",
             "--nbval-sanitize-with", "nbval_sanitize.cfg", *workers, *targets]
 
