@@ -77,7 +77,7 @@ def _repr_failure(self, excinfo, style=None):
 def _start_fork_server() -> None:
     """Start this process's kernel server and point the kernels' stand-ins at it."""
     path = str(Path(tempfile.mkdtemp(prefix="cs329p-kernels-")) / "socket")
-    server = subprocess.Popen([sys.executable, str(TOOLS / "forkkernel.py"), "serve", path],
+    server = subprocess.Popen([sys.executable, forkkernel.__file__, "serve", path],
                               stdout=subprocess.PIPE, start_new_session=True)
     if server.stdout.readline().strip() != b"ready":
         raise RuntimeError("the pre-forking kernel server did not start; run with "
@@ -96,8 +96,7 @@ def _forked_kernel_spec(get_kernel_spec):
             return spec
         if not os.environ.get(forkkernel.SOCKET_VARIABLE):
             _start_fork_server()
-        spec.argv = [sys.executable, str(TOOLS / "forkkernel.py"), "-f",
-                     "{connection_file}"]
+        spec.argv = [sys.executable, forkkernel.__file__, "-f", "{connection_file}"]
         return spec
 
     return lookup
