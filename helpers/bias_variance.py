@@ -37,6 +37,7 @@ from helpers.checks import (
     check_matrix,
     check_positive_int,
     check_real,
+    check_target,
     check_vector,
 )
 
@@ -62,13 +63,9 @@ def _check_x_test(x_test: object) -> np.ndarray:
 
 def _as_column(X: object) -> np.ndarray:
     """``X`` as a finite float array of one column (a 1-D ``X`` is that column)."""
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim != 2 or X.shape[1] != 1:
+    X = check_matrix(np.reshape(X, (-1, 1)) if np.ndim(X) == 1 else X, "X")
+    if X.shape[1] != 1:
         raise ValueError(f"PolynomialRegression takes one input column, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite values")
     return X
 
 
@@ -85,13 +82,7 @@ def _polynomial_fit_args(args: dict) -> None:
     if not low < high:
         raise ValueError(f"domain must satisfy low < high, got {model.domain!r}")
     X = args["X"] = _as_column(args["X"])
-    y = args["y"] = np.asarray(args["y"], dtype=float)
-    if y.shape != (len(X),):
-        raise ValueError(f"y must have shape ({len(X)},), got {y.shape}")
-    if len(X) == 0:
-        raise ValueError("cannot fit on an empty training set")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinite values")
+    args["y"] = check_target(args["y"], len(X), numeric=True)
 
 
 def _decomposition_args(args: dict) -> None:

@@ -25,12 +25,18 @@ import copy
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from helpers.checks import boundary, check_int, check_matrix, check_real, check_target
+from helpers.checks import (
+    boundary,
+    check_int,
+    check_matrix,
+    check_real,
+    check_target,
+    one_of,
+)
 from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor, NotFittedError
 
 __all__ = [
@@ -357,6 +363,8 @@ class EarlyStopping:
     stopped: bool
 
 
+@boundary(losses="vector", patience="int >= 1", tol="real >= 0.0",
+          rule=one_of(("best", "window")))
 def early_stopping(losses: object, patience: int = 10, tol: float = 0.0,
                    rule: str = "best") -> EarlyStopping:
     """Replay early stopping on a validation-loss curve, one round at a time.
@@ -374,7 +382,7 @@ def early_stopping(losses: object, patience: int = 10, tol: float = 0.0,
     Parameters
     ----------
     losses : array-like of shape (n_rounds,)
-        Validation loss after every round (e.g. from :func:`staged_loss`).
+        Validation loss after every round (e.g. from :func:`staged_loss`): finite.
     patience : int
         Rounds without improvement tolerated (at least 1).
     tol : float
@@ -385,16 +393,6 @@ def early_stopping(losses: object, patience: int = 10, tol: float = 0.0,
     -------
     EarlyStopping
     """
-    losses = np.asarray(losses, dtype=np.float64)
-    if losses.ndim != 1 or len(losses) == 0:
-        raise ValueError(f"losses must be a non-empty 1-D array, got shape {losses.shape}")
-    if np.isnan(losses).any():
-        raise ValueError("losses contains NaN")
-    patience = check_int("patience", patience, low=1)
-    if isinstance(tol, bool) or not isinstance(tol, Real) or not (0 <= tol < math.inf):
-        raise ValueError(f"tol must be a non-negative finite number, got {tol!r}")
-    if rule not in ("best", "window"):
-        raise ValueError(f"rule must be 'best' or 'window', got {rule!r}")
     stopped_round = len(losses)
     if rule == "best":
         best, last_improvement = math.inf, 0

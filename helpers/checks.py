@@ -27,7 +27,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.validation import (
     assert_all_finite,
     check_array,
@@ -97,6 +97,9 @@ def boundary(*, same_length: tuple[str, ...] = (),
         and ``__wrapped__`` is the undecorated algorithm.
     """
     constraints = {k: v for k, v in checks.items() if isinstance(v, list)}
+    # scikit-learn's Interval(Integral, ...) lets True through (bool is an int)
+    numbers = [k for k, v in constraints.items()
+               if any(isinstance(c, Interval) for c in v) and "boolean" not in v]
     converters = {k: spec(v) if isinstance(v, str) else v for k, v in checks.items()
                   if not isinstance(v, list)}
 
@@ -115,6 +118,8 @@ def boundary(*, same_length: tuple[str, ...] = (),
                 validate_parameter_constraints(
                     constraints, {k: values[k] for k in constraints},
                     caller_name=func.__qualname__)
+                for name in numbers:
+                    _refuse_bool(name, values[name], "a number")
             for name, convert in converters.items():
                 values[name] = convert(name, values[name])
             if same_length:
@@ -470,12 +475,12 @@ def check_labels(y: object, name: str = "y") -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``y`` is None or mixes strings and numbers.
+        If ``y`` is None or a string, or mixes strings and numbers.
     ValueError
         If ``y`` is not 1-D, is empty, or holds NaN, infinity or None.
     """
-    if y is None:
-        raise TypeError(f"{name} must be an array of labels, got None")
+    if y is None or isinstance(y, str | bytes):
+        raise TypeError(f"{name} must be an array of labels, got {type(y).__name__}")
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")

@@ -50,6 +50,9 @@ class Claim:
         How many seeds, splits or resamples the measurement averages over.
     spread : str or None
         Their standard deviation, to one significant digit.
+    deterministic : bool
+        True when no randomness enters the measurement (fixed data, no split, no
+        seed, no initialisation): every repeat would print the same number.
     """
 
     statement: str
@@ -59,15 +62,21 @@ class Claim:
     kind: str = "course"
     repeats: int | None = None
     spread: str | None = None
+    deterministic: bool = False
 
     def record(self) -> dict[str, object]:
-        """The fields the claims ledger needs (``repeats``/``spread`` only when given)."""
+        """The fields the claims ledger needs (``repeats``/``spread``, ``deterministic``
+        only when given)."""
         record = asdict(self)
         if self.repeats is None:
             del record["repeats"], record["spread"]
+        if not self.deterministic:
+            del record["deterministic"]
         return record
 
     def _measured_text(self) -> str:
+        if self.deterministic:
+            return f"{self.measured}, no randomness"
         if self.repeats is None:
             return self.measured
         return f"{self.measured} ± {self.spread} (sd over {self.repeats} repeats)"
@@ -112,6 +121,7 @@ def check_claim(
     kind: str = "course",
     repeats: int | None = None,
     spread: float | None = None,
+    deterministic: bool = False,
 ) -> Claim:
     """Check that a measurement supports a claim; raise :class:`ClaimFailed` if not.
 
@@ -141,6 +151,12 @@ def check_claim(
         their standard deviation. Give both or neither. The spread is shown to one
         significant digit: a standard deviation from 5 repeats is itself uncertain by
         about a third, so its second digit is noise (it moved between CPUs).
+    deterministic : bool
+        True when no randomness enters the measurement: fixed data, no split, no
+        sampling, no seed, no initialisation, so every repeat would print the same
+        number. A fixed seed does not make a measurement deterministic. A course claim
+        gives either ``repeats`` and ``spread`` or ``deterministic=True`` (a test of
+        the stored lectures checks it).
 
     A nonzero ``measured`` below :data:`ROUNDOFF` in magnitude is shown as
     ``"< 1e-9"``: its digits are round-off and differ between CPUs.
@@ -164,6 +180,10 @@ def check_claim(
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if (repeats is None) != (spread is None):
         raise ValueError("give repeats and spread together, or neither")
+    if not isinstance(deterministic, bool):
+        raise TypeError(f"deterministic must be a bool, got {deterministic!r}")
+    if deterministic and repeats is not None:
+        raise ValueError("a deterministic measurement has no repeats: give one or the other")
     if repeats is not None:
         if isinstance(repeats, bool) or not isinstance(repeats, Integral) or repeats < 2:
             raise ValueError(f"repeats must be an int >= 2, got {repeats!r}")
@@ -207,4 +227,5 @@ def check_claim(
     return Claim(statement=statement.strip(), measured=_format_measured(value, digits),
                  requirement=requirement, status=status, kind=kind,
                  repeats=None if repeats is None else int(repeats),
-                 spread=None if spread is None else fmt(spread, 1))
+                 spread=None if spread is None else fmt(spread, 1),
+                 deterministic=deterministic)

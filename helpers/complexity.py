@@ -74,6 +74,17 @@ def _check_data(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+def _sizes(name: str, values: object) -> np.ndarray:
+    """Data sizes: a non-empty 1-D array of positive, strictly increasing ints."""
+    sizes = check_vector(values, name)
+    if not np.issubdtype(np.asarray(values).dtype, np.integer):
+        raise TypeError(f"{name} must be a 1-D sequence of ints")
+    if sizes.min() < 1 or np.any(np.diff(sizes) <= 0):
+        raise ValueError(f"{name} must be positive and strictly increasing, got "
+                         f"{sizes.astype(int).tolist()}")
+    return np.asarray(values)
+
+
 def _check_nonempty(name: str, values: Sequence) -> list:
     values = list(values)
     if not values:
@@ -211,18 +222,13 @@ def _learning_curve_args(args: dict) -> None:
     """Check and convert the arguments of :func:`learning_curve` (in place)."""
     args["X"], args["y"] = _check_data(args["X"], args["y"])
     splits = args["splits"] = check_splits(args["splits"], len(args["X"]))
-    sizes = args["sizes"] = np.asarray(_check_nonempty("sizes", args["sizes"]))
-    if not np.issubdtype(sizes.dtype, np.integer) or sizes.ndim != 1:
-        raise TypeError("sizes must be a 1-D sequence of ints")
-    if sizes.min() < 1 or np.any(np.diff(sizes) <= 0):
-        raise ValueError(f"sizes must be positive and strictly increasing, got {sizes.tolist()}")
     smallest = min(len(train) for train, _ in splits)
-    if sizes.max() > smallest:
-        raise ValueError(f"the largest size {int(sizes.max())} exceeds the smallest training "
-                         f"split ({smallest} examples)")
+    if args["sizes"].max() > smallest:
+        raise ValueError(f"the largest size {int(args['sizes'].max())} exceeds the smallest "
+                         f"training split ({smallest} examples)")
 
 
-@boundary(check=_learning_curve_args)
+@boundary(sizes=_sizes, check=_learning_curve_args)
 def learning_curve(
     make_model: Callable[[], object],
     sizes: Sequence[int],
@@ -269,6 +275,8 @@ def learning_curve(
     return LearningCurve(sizes=sizes, train_errors=train_errors, val_errors=val_errors)
 
 
+@boundary(sizes=_sizes, small_error=_vector, big_error=_vector,
+          same_length=("sizes", "small_error", "big_error"))
 def crossover_size(sizes: object, small_error: object, big_error: object) -> int | None:
     """The smallest size from which the big model's error stays below the small model's.
 
@@ -278,27 +286,15 @@ def crossover_size(sizes: object, small_error: object, big_error: object) -> int
 
     Parameters
     ----------
-    sizes : array-like of shape (m,)
-        Increasing data sizes.
+    sizes : array-like of int, shape (m,)
+        Positive, strictly increasing data sizes.
     small_error, big_error : array-like of shape (m,)
-        Validation errors of the two models at those sizes.
+        Finite validation errors of the two models at those sizes.
 
     Returns
     -------
     int or None
     """
-    sizes = np.asarray(sizes)
-    small_error = np.asarray(small_error, dtype=float)
-    big_error = np.asarray(big_error, dtype=float)
-    if sizes.ndim != 1 or len(sizes) == 0:
-        raise ValueError("sizes must be a non-empty 1-D array")
-    if small_error.shape != sizes.shape or big_error.shape != sizes.shape:
-        raise ValueError(f"errors must have the shape of sizes {sizes.shape}, got "
-                         f"{small_error.shape} and {big_error.shape}")
-    if np.isnan(small_error).any() or np.isnan(big_error).any():
-        raise ValueError("errors contain NaN")
-    if np.any(np.diff(sizes) <= 0):
-        raise ValueError("sizes must be strictly increasing")
     big_ahead = big_error < small_error
     if not big_ahead[-1]:
         return None

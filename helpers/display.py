@@ -8,6 +8,7 @@ that implements an algorithm.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import textwrap
 from collections.abc import Callable
@@ -60,17 +61,21 @@ def show_source(obj: Callable | type | object, *, docstring: bool = True) -> Sou
 
 
 def _collapse_boundary(source: str) -> str:
-    """Show an ``@boundary(...)`` decorator (argument validation, see
+    """Show every ``@boundary(...)`` decorator (argument validation, see
     :func:`helpers.checks.boundary`) as one line: the body below it is the algorithm."""
-    if not source.startswith("@boundary("):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
         return source
-    depth = 0
-    for close, char in enumerate(source):  # noqa: B007 -- the position is used below
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and char == ")":
-            break
-    rest = source[close + 1:].lstrip("\n")
-    return "@boundary(...)  # checks the arguments first; see helpers.checks\n" + rest
+    lines = source.split("\n")
+    for node in sorted(ast.walk(tree), key=lambda n: -getattr(n, "lineno", 0)):
+        for deco in reversed(getattr(node, "decorator_list", [])):
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "boundary":
+                first = deco.lineno - 1
+                indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
+                lines[first:deco.end_lineno] = [
+                    f"{indent}@boundary(...)  # checks the arguments first; see helpers.checks"]
+    return "\n".join(lines)
 
 
 def _strip_docstring(obj: object, source: str) -> str:

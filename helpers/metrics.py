@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from sklearn import metrics as sklearn_metrics
 
 from helpers.checks import boundary, check_labels, check_same_length
 
@@ -45,20 +46,9 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _as_1d(name: str, values: object) -> np.ndarray:
-    """Labels as a non-empty 1-D array without NaN, infinity or None (one kind of label)."""
-    if isinstance(values, str | bytes):
-        raise TypeError(f"{name} must be an array of values, got a string")
-    return check_labels(values, name)
-
-
-def _check_same_length(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
-    check_same_length(**{name_a: a, name_b: b})
-
-
 def _as_binary(name: str, values: object) -> np.ndarray:
     """Return labels as an int array of 0s and 1s; raise on anything else."""
-    arr = _as_1d(name, values)
+    arr = check_labels(values, name)
     if arr.dtype == bool:
         return arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.number):
@@ -94,7 +84,7 @@ def _as_scores(name: str, values: object) -> np.ndarray:
 def _binary_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]:
     y_true = _as_binary("y_true", y_true)
     y_pred = _as_binary("y_pred", y_pred)
-    _check_same_length("y_true", y_true, "y_pred", y_pred)
+    check_same_length(y_true=y_true, y_pred=y_pred)
     return y_true, y_pred
 
 
@@ -122,9 +112,9 @@ def accuracy(y_true: object, y_pred: object) -> float:
     float
         ``mean(y_true == y_pred)``, in [0, 1].
     """
-    y_true = _as_1d("y_true", y_true)
-    y_pred = _as_1d("y_pred", y_pred)
-    _check_same_length("y_true", y_true, "y_pred", y_pred)
+    y_true = check_labels(y_true, "y_true")
+    y_pred = check_labels(y_pred, "y_pred")
+    check_same_length(y_true=y_true, y_pred=y_pred)
     return float(np.mean(y_true == y_pred))
 
 
@@ -218,13 +208,13 @@ def confusion_matrix(
     -------
     numpy.ndarray of int64, shape (k, k)
     """
-    y_true = _as_1d("y_true", y_true)
-    y_pred = _as_1d("y_pred", y_pred)
-    _check_same_length("y_true", y_true, "y_pred", y_pred)
+    y_true = check_labels(y_true, "y_true")
+    y_pred = check_labels(y_pred, "y_pred")
+    check_same_length(y_true=y_true, y_pred=y_pred)
     if labels is None:
         labels = np.union1d(y_true, y_pred)
     else:
-        labels = _as_1d("labels", labels)
+        labels = check_labels(labels, "labels")
         if len(np.unique(labels)) != len(labels):
             raise ValueError("labels must not contain duplicates")
     k = len(labels)
@@ -258,11 +248,11 @@ class PerClassReport:
 
 def _per_class_args(args: dict) -> None:
     """Check and convert the arguments of :func:`per_class_precision_recall` (in place)."""
-    y_true = args["y_true"] = _as_1d("y_true", args["y_true"])
-    y_pred = args["y_pred"] = _as_1d("y_pred", args["y_pred"])
-    _check_same_length("y_true", y_true, "y_pred", y_pred)
+    y_true = args["y_true"] = check_labels(args["y_true"], "y_true")
+    y_pred = args["y_pred"] = check_labels(args["y_pred"], "y_pred")
+    check_same_length(y_true=y_true, y_pred=y_pred)
     if args["labels"] is not None:
-        args["labels"] = _as_1d("labels", args["labels"])
+        args["labels"] = check_labels(args["labels"], "labels")
 
 
 @boundary(check=_per_class_args)
@@ -349,17 +339,13 @@ def trapezoid_area(x: object, y: object) -> float:
     """
     x = _as_scores("x", x)
     y = _as_scores("y", y)
-    _check_same_length("x", x, "y", y)
+    check_same_length(x=x, y=y)
     if len(x) < 2:
         raise ValueError(f"at least 2 points are needed to compute an area, got {len(x)}")
-    dx = np.diff(x)
-    if np.all(dx >= 0):
-        sign = 1.0
-    elif np.all(dx <= 0):
-        sign = -1.0
-    else:
-        raise ValueError("x must be monotone (sorted) for the trapezoid rule")
-    return sign * float(np.sum(dx * (y[1:] + y[:-1]) / 2))
+    try:
+        return float(sklearn_metrics.auc(x, y))
+    except ValueError as err:
+        raise ValueError(f"x must be monotone (sorted) for the trapezoid rule: {err}") from None
 
 
 def average_ranks(values: object) -> np.ndarray:
@@ -423,7 +409,7 @@ def roc_auc(y_true: object, scores: object) -> float:
 def _check_ranking_inputs(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray]:
     y_true = _as_binary("y_true", y_true)
     scores = _as_scores("scores", scores)
-    _check_same_length("y_true", y_true, "scores", scores)
+    check_same_length(y_true=y_true, scores=scores)
     n_pos = int(y_true.sum())
     if n_pos == 0 or n_pos == len(y_true):
         only = "positives" if n_pos else "negatives"

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from helpers.checks import boundary, check_int, check_positive_float
-from helpers.neural import conv_output_shape, conv_params, dense_params
+from helpers.neural import _pair, conv_output_shape, conv_params, dense_params
 from helpers.tuning import Categorical, DataSplit, SearchSpace
 
 __all__ = [
@@ -267,6 +267,12 @@ def digit_images(data: DataSplit, image_size: int = 8) -> DataSplit:
 # --------------------------------------------------------------------------- FLOPs
 
 
+def _size_pair(name: str, value: int | Sequence[int]) -> tuple[int, int]:
+    """``5`` or ``(5, 4)`` as (height, width), each an int >= 1."""
+    return _pair(name, value, 1)
+
+
+@boundary(out_size=_size_pair)
 def conv_flops(in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                out_size: int | Sequence[int], groups: int = 1) -> int:
     """FLOPs of one convolution on one example: ``2 c_out (c_in / groups) k_h k_w h_out w_out``.
@@ -276,12 +282,7 @@ def conv_flops(in_channels: int, out_channels: int, kernel_size: int | Sequence[
     PyTorch's ``FlopCounterMode``). Used in lecture 9.3.
     """
     weights = conv_params(in_channels, out_channels, kernel_size, bias=False, groups=groups)
-    if isinstance(out_size, Sequence) and not isinstance(out_size, str):
-        if len(out_size) != 2:
-            raise ValueError(f"out_size must be an int or a pair of ints, got {out_size!r}")
-        h, w = (check_int("out_size", s, low=1) for s in out_size)
-    else:
-        h = w = check_int("out_size", out_size, low=1)
+    h, w = out_size                          # (h, w), also when given as one int
     return 2 * weights * h * w
 
 

@@ -34,7 +34,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_positive_float, check_positive_int
+from helpers.checks import (
+    boundary,
+    check_float_tensor,
+    check_positive_float,
+    check_positive_int,
+)
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -326,6 +331,27 @@ def rnn_cell(x: torch.Tensor, h: torch.Tensor, W_xh: torch.Tensor, W_hh: torch.T
     return torch.tanh(x @ W_xh + h @ W_hh + b_h)
 
 
+def _rnn_scratch_args(args: dict) -> None:
+    """Check the inputs given to :meth:`RNNScratch.forward`: finite float tensors of the
+    weights' dtype, ``X`` of shape (num_steps, batch_size, num_inputs)."""
+    rnn, X, state = args["self"], args["X"], args["state"]
+    check_float_tensor("X", X)
+    if X.ndim != 3:
+        raise ValueError("X must be 3-D (num_steps, batch_size, num_inputs), got shape "
+                         f"{tuple(X.shape)}")
+    if X.shape[2] != rnn.num_inputs:
+        raise ValueError(f"X has {X.shape[2]} inputs per step, the RNN expects "
+                         f"num_inputs={rnn.num_inputs}")
+    if X.dtype != rnn.W_xh.dtype:
+        raise TypeError(f"X has dtype {X.dtype}, the RNN's weights {rnn.W_xh.dtype}")
+    if state is not None:
+        check_float_tensor("state", state)
+        if state.shape != (X.shape[1], rnn.num_hiddens) or state.dtype != X.dtype:
+            raise ValueError(f"state must have shape (batch_size, num_hiddens) = "
+                             f"{(X.shape[1], rnn.num_hiddens)} and dtype {X.dtype}, got "
+                             f"{tuple(state.shape)} and {state.dtype}")
+
+
 class RNNScratch(nn.Module):
     """A single-layer tanh RNN written out by hand, with the interface of ``nn.RNN``.
 
@@ -379,6 +405,7 @@ class RNNScratch(nn.Module):
             scratch.b_h.copy_(bias)
         return scratch
 
+    @boundary(check=_rnn_scratch_args)
     def forward(self, X: torch.Tensor,
                 state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the RNN over all time steps.
@@ -397,7 +424,6 @@ class RNNScratch(nn.Module):
         state : torch.Tensor
             ``(batch_size, num_hiddens)``: the final hidden state, ``outputs[-1]``.
         """
-        self._check_input(X, state)
         if state is None:
             state = torch.zeros(X.shape[1], self.num_hiddens, dtype=X.dtype)
         outputs = []
@@ -405,23 +431,6 @@ class RNNScratch(nn.Module):
             state = rnn_cell(x, state, self.W_xh, self.W_hh, self.b_h)
             outputs.append(state)
         return torch.stack(outputs), state
-
-    def _check_input(self, X: object, state: object) -> None:
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(f"X must be a torch tensor, got {type(X).__name__}")
-        if X.ndim != 3:
-            raise ValueError("X must be 3-D (num_steps, batch_size, num_inputs), got shape "
-                             f"{tuple(X.shape)}")
-        if X.shape[0] == 0 or X.shape[1] == 0:
-            raise ValueError(f"X is empty: shape {tuple(X.shape)}")
-        if X.shape[2] != self.num_inputs:
-            raise ValueError(f"X has {X.shape[2]} inputs per step, the RNN expects "
-                             f"num_inputs={self.num_inputs}")
-        if state is not None and (not isinstance(state, torch.Tensor)
-                                  or state.shape != (X.shape[1], self.num_hiddens)):
-            shape = tuple(state.shape) if isinstance(state, torch.Tensor) else type(state)
-            raise ValueError(f"state must have shape (batch_size, num_hiddens) = "
-                             f"{(X.shape[1], self.num_hiddens)}, got {shape}")
 
 
 # --------------------------------------------------------------------------- language model

@@ -19,29 +19,27 @@ this module works on positions of an ordered series.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_array, check_scalar
 
-from helpers.checks import boundary
+from helpers.checks import boundary, check_int, check_vector
 
 __all__ = ["autocorrelation", "lag_features", "walk_forward_splits"]
 
 
 def _series(name: str, values: object) -> np.ndarray:
-    arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    return check_array(arr, ensure_2d=False, dtype=np.float64, ensure_min_samples=1,
-                       input_name=name)
+    return check_vector(values.to_numpy() if hasattr(values, "to_numpy") else values, name)
 
 
-def _count(name: str, value: object, low: int) -> int:
-    return int(check_scalar(value, name, Integral, min_val=low))
+def _autocorrelation_args(args: dict) -> None:
+    x, nlags = args["x"], args["nlags"]
+    if nlags >= len(x):
+        raise ValueError(f"nlags must be smaller than the series length {len(x)}, got {nlags}")
+    if np.ptp(x) == 0:  # also when round-off leaves x - mean(x) at ~1e-17 instead of 0
+        raise ValueError("x is constant: its autocorrelation is undefined")
 
 
+@boundary(x=_series, nlags="int >= 0", check=_autocorrelation_args)
 def autocorrelation(x: object, nlags: int) -> np.ndarray:
     """The sample autocorrelation function r_0 = 1, r_1, ..., r_nlags.
 
@@ -60,15 +58,8 @@ def autocorrelation(x: object, nlags: int) -> np.ndarray:
     -------
     numpy.ndarray of shape (nlags + 1,)
     """
-    x = _series("x", x)
-    nlags = _count("nlags", nlags, 0)
-    if nlags >= len(x):
-        raise ValueError(f"nlags must be smaller than the series length {len(x)}, "
-                         f"got {nlags}")
     centred = x - x.mean()
     denominator = np.dot(centred, centred)
-    if denominator == 0:
-        raise ValueError("x is constant: its autocorrelation is undefined")
     return np.array([np.dot(centred[k:], centred[:len(x) - k]) for k in range(nlags + 1)]
                     ) / denominator
 
@@ -81,7 +72,7 @@ def _indexed_series(name: str, series: object) -> pd.Series:
 
 
 def _lags(name: str, lags: object) -> list[int]:
-    lags = [_count(name, int(k) if isinstance(k, np.integer) else k, 1) for k in lags]
+    lags = [check_int(name, k, low=1) for k in lags]
     if not lags:
         raise ValueError(f"{name} is empty; give at least one positive lag")
     if len(set(lags)) != len(lags):
@@ -111,6 +102,16 @@ def lag_features(series: object, lags: object, name: str = "y") -> pd.DataFrame:
                         index=series.index)
 
 
+def _walk_forward_args(args: dict) -> None:
+    n, n_splits, gap = args["n"], args["n_splits"], args["gap"]
+    test_size = n // (n_splits + 1) if args["test_size"] is None else args["test_size"]
+    if test_size < 1 or n - n_splits * test_size - gap < 1:
+        raise ValueError(f"n={n} is too short for n_splits={n_splits}, "
+                         f"test_size={test_size} and gap={gap}")
+
+
+@boundary(n="int >= 1", n_splits="int >= 2", test_size="int >= 1 or None", gap="int >= 0",
+          max_train_size="int >= 1 or None", check=_walk_forward_args)
 def walk_forward_splits(
     n: int,
     n_splits: int = 5,
@@ -147,17 +148,8 @@ def walk_forward_splits(
     -------
     list of (train, val) int64 arrays
     """
-    n = _count("n", n, 1)
-    n_splits = _count("n_splits", n_splits, 2)
-    gap = _count("gap", gap, 0)
-    test_size = (n // (n_splits + 1) if test_size is None
-                 else _count("test_size", test_size, 1))
-    if max_train_size is not None:
-        max_train_size = _count("max_train_size", max_train_size, 1)
+    test_size = n // (n_splits + 1) if test_size is None else test_size
     first_val = n - n_splits * test_size
-    if test_size < 1 or first_val - gap < 1:
-        raise ValueError(f"n={n} is too short for n_splits={n_splits}, "
-                         f"test_size={test_size} and gap={gap}")
     folds = []
     for start in range(first_val, n, test_size):
         train_end = start - gap

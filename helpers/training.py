@@ -27,13 +27,12 @@ squared error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Real
 
 import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-from helpers.checks import boundary, check_int, check_positive_float, check_positive_int
+from helpers.checks import boundary, check_int, check_positive_int
 
 __all__ = [
     "History",
@@ -67,10 +66,10 @@ def _check_data(X: object, y: object, task: str, what: str = "X and y") -> None:
                          f"{len(X)} and {len(y) if y.ndim else 'a scalar'}")
     if not X.is_floating_point():
         raise TypeError(f"{what}: X must be a floating-point tensor, got {X.dtype}")
-    if torch.isnan(X).any():
-        raise ValueError(f"{what}: X contains NaN")
-    if y.is_floating_point() and torch.isnan(y).any():
-        raise ValueError(f"{what}: y contains NaN")
+    if not torch.isfinite(X).all():
+        raise ValueError(f"{what}: X contains NaN or infinity")
+    if y.is_floating_point() and not torch.isfinite(y).all():
+        raise ValueError(f"{what}: y contains NaN or infinity")
     if task == "regression" and not y.is_floating_point():
         raise TypeError(f"{what}: regression labels y must be floating point, got {y.dtype}")
 
@@ -277,17 +276,9 @@ def _make_optimizer(
 ) -> torch.optim.Optimizer:
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd', 'adam' or a torch.optim.Optimizer, "
-                         f"got {optimizer!r}")
-    lr = check_positive_float("lr", lr)
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, Real) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
-    params = [p for p in net.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("net has no trainable parameters")
     cls = torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam
-    return cls(params, lr=lr, weight_decay=float(weight_decay))
+    return cls([p for p in net.parameters() if p.requires_grad], lr=lr,
+               weight_decay=weight_decay)
 
 
 def _train_args(args: dict) -> None:
@@ -306,9 +297,16 @@ def _train_args(args: dict) -> None:
                         f"got {type(loss).__name__}")
     if getattr(loss, "reduction", "mean") != "mean":
         raise ValueError("loss must average over the batch (reduction='mean')")
+    if not isinstance(args["optimizer"], torch.optim.Optimizer):
+        if args["optimizer"] not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd', 'adam' or a torch.optim.Optimizer, "
+                             f"got {args['optimizer']!r}")
+        if not any(p.requires_grad for p in args["net"].parameters()):
+            raise ValueError("net has no trainable parameters")
 
 
-@boundary(num_epochs="int >= 1", batch_size="int >= 1", check=_train_args)
+@boundary(num_epochs="int >= 1", batch_size="int >= 1", lr="real > 0.0",
+          weight_decay="real >= 0.0", seed="int", check=_train_args)
 def train(
     net: nn.Module,
     X_train: torch.Tensor,

@@ -45,7 +45,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int, check_positive_int
+from helpers.checks import (
+    boundary,
+    check_float_tensor,
+    check_int,
+    check_positive_float,
+    check_positive_int,
+)
 from helpers.features import load_minilm, mean_pool
 
 __all__ = [
@@ -79,15 +85,6 @@ def _check_module(name: str, value: object) -> nn.Module:
     return value
 
 
-def _check_lr(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
-
-
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name or name.startswith(".") or name.endswith("."):
         raise ValueError(f"a module name must be a non-empty dotted name like 'fc' or "
@@ -115,6 +112,15 @@ def _seeded(seed: int | None) -> Iterator[None]:
 # --------------------------------------------------------------------------- a small CNN
 
 
+def _images(name: str, X: object) -> torch.Tensor:
+    """A finite float tensor of shape (n, c, h, w)."""
+    check_float_tensor(name, X)
+    if X.ndim != 4:
+        raise ValueError(f"{name} must be a batch of images (n, c, h, w), got shape "
+                         f"{tuple(X.shape)}")
+    return X
+
+
 class SmallConvNet(nn.Module):
     """A small CNN for single-channel images, named like torchvision's ResNet.
 
@@ -135,11 +141,9 @@ class SmallConvNet(nn.Module):
         Channels of the input images.
     """
 
+    @boundary(num_classes="int >= 1", width="int >= 1", in_channels="int >= 1")
     def __init__(self, num_classes: int = 10, *, width: int = 16, in_channels: int = 1):
         super().__init__()
-        num_classes = check_positive_int("num_classes", num_classes)
-        width = check_positive_int("width", width)
-        in_channels = check_positive_int("in_channels", in_channels)
         self.conv1 = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU())
         self.layer1 = nn.Sequential(nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
                                     nn.MaxPool2d(2))
@@ -148,11 +152,9 @@ class SmallConvNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(4 * width, num_classes)
 
+    @boundary(X=_images)
     def features(self, X: torch.Tensor) -> torch.Tensor:
         """The body's output: one ``4 * width`` feature vector per image."""
-        if X.ndim != 4:
-            raise ValueError(f"X must be a batch of images (n, c, h, w), got shape "
-                             f"{tuple(X.shape)}")
         return torch.flatten(self.avgpool(self.layer2(self.layer1(self.conv1(X)))), 1)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -407,9 +409,10 @@ def param_groups_with_lrs(
     if not isinstance(lrs, Mapping):
         raise TypeError(f"lrs must be a mapping of submodule names to learning rates, got "
                         f"{type(lrs).__name__}")
-    lrs = {_check_name(name): _check_lr(f"lrs[{name!r}]", lr) for name, lr in lrs.items()}
+    lrs = {_check_name(name): check_positive_float(f"lrs[{name!r}]", lr)
+           for name, lr in lrs.items()}
     if default_lr is not None:
-        default_lr = _check_lr("default_lr", default_lr)
+        default_lr = check_positive_float("default_lr", default_lr)
     named = list(model.named_parameters())
     for name in lrs:
         if not any(_under(p, name) for p, _ in named):
@@ -579,18 +582,34 @@ def docstring_corpus_with_code(sources: Mapping[str, Sequence[str]]):
 # --------------------------------------------------------------------------- MiniLM
 
 
-def _check_tokens(X: torch.Tensor, attention_mask: torch.Tensor) -> None:
+def _check_tokens(X: object, attention_mask: object, name: str = "X") -> None:
+    """``X``: (n, length) integer token ids or (n, length, d) finite hidden states;
+    ``attention_mask``: (n, length) 0/1, each sequence starting with a real token."""
     if not isinstance(X, torch.Tensor) or not isinstance(attention_mask, torch.Tensor):
-        raise TypeError("inputs and attention_mask must be torch tensors")
-    if X.ndim not in (2, 3) or attention_mask.ndim != 2 or X.shape[:2] != attention_mask.shape:
-        raise ValueError(f"inputs must be (n, length) token ids or (n, length, d) hidden "
-                         f"states with an (n, length) attention_mask, got "
-                         f"{tuple(X.shape)} and {tuple(attention_mask.shape)}")
+        what = name if not isinstance(X, torch.Tensor) else "attention_mask"
+        raise TypeError(f"{what} must be a torch tensor, got "
+                        f"{type(X if what == name else attention_mask).__name__}")
+    if X.ndim not in (2, 3):
+        raise ValueError(f"{name} must be (n, length) token ids or (n, length, d) hidden "
+                         f"states, got shape {tuple(X.shape)}")
+    if X.ndim == 2 and (X.is_floating_point() or X.is_complex()):
+        raise TypeError(f"{name} holds token ids, which must be integers, got {X.dtype}")
+    if X.ndim == 3:
+        check_float_tensor(name, X)
+    if attention_mask.shape != X.shape[:2]:
+        raise ValueError(f"attention_mask must have the shape (n, length) of {name}, "
+                         f"{tuple(X.shape[:2])}, got {tuple(attention_mask.shape)}")
     if len(X) == 0:
-        raise ValueError("inputs are empty")
+        raise ValueError(f"{name} is empty")
+    if not bool(((attention_mask == 0) | (attention_mask == 1)).all()):
+        raise ValueError("attention_mask must hold only 0 and 1")
     if not bool((attention_mask[:, 0] == 1).all()):
         raise ValueError("every sequence must start with a real token (attention_mask[:, 0] "
                          "== 1); padding goes on the right")
+
+
+def _tokens_args(args: dict) -> None:
+    _check_tokens(args["X"], args["attention_mask"])
 
 
 def _length_batches(
@@ -637,7 +656,7 @@ def encode(
         One ``(n, length, hidden_size)`` tensor per entry of ``layers``.
     """
     _check_module("model", model)
-    _check_tokens(input_ids, attention_mask)
+    _check_tokens(input_ids, attention_mask, "input_ids")
     if input_ids.ndim != 2:
         raise ValueError("input_ids must be (n, length) token ids")
     batch_size = check_positive_int("batch_size", batch_size)
@@ -717,7 +736,7 @@ class TopLayers(nn.Module):
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         from transformers.masking_utils import create_bidirectional_mask
 
-        _check_tokens(hidden, attention_mask)
+        _check_tokens(hidden, attention_mask, "hidden")
         full = self.layer[:-1] if self.first_token_only else self.layer
         if len(full):
             mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden,
@@ -817,8 +836,8 @@ class SequenceClassifier(nn.Module):
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, num_classes)
 
+    @boundary(check=_tokens_args)
     def forward(self, X: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        _check_tokens(X, attention_mask)
         hidden = _body_output(self.body, X, attention_mask)
         pooled = hidden[:, 0] if self.pooling == "cls" else mean_pool(hidden, attention_mask)
         return self.head(self.dropout(pooled))
@@ -841,8 +860,8 @@ class TokenTagger(nn.Module):
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, num_tags)
 
+    @boundary(check=_tokens_args)
     def forward(self, X: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        _check_tokens(X, attention_mask)
         return self.head(_body_output(self.body, X, attention_mask))
 
 
@@ -862,9 +881,9 @@ class SpanExtractor(nn.Module):
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, 2)
 
+    @boundary(check=_tokens_args)
     def forward(self, X: torch.Tensor, attention_mask: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_tokens(X, attention_mask)
         logits = self.head(_body_output(self.body, X, attention_mask))
         logits = logits.masked_fill(attention_mask.unsqueeze(-1) == 0, float("-inf"))
         return logits[..., 0], logits[..., 1]
@@ -874,22 +893,37 @@ class SpanExtractor(nn.Module):
 
 
 def _fine_tune_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`fine_tune_classifier` (in place); the
-    learning rates are checked where the parameter groups are built."""
-    X, y, warmup, weight_decay = args["X"], args["y"], args["warmup"], args["weight_decay"]
-    _check_module("model", args["model"])
+    """Check and convert the arguments of :func:`fine_tune_classifier` (in place): ``lr``
+    becomes a list of parameter groups (one over every trainable parameter for a
+    number)."""
+    model, X, y, lr = args["model"], args["X"], args["y"], args["lr"]
+    _check_module("model", model)
     _check_tokens(X, args["attention_mask"])
     if not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"y must be a 1-D tensor with one label per sequence ({len(X)})")
-    if y.is_floating_point():
+    if y.is_floating_point() or y.dtype == torch.bool:
         raise TypeError(f"y must hold integer class indices, got {y.dtype}")
-    if not (isinstance(warmup, Real) and 0 <= warmup < 1):
-        raise ValueError(f"warmup must be a fraction in [0, 1), got {warmup!r}")
-    if not (isinstance(weight_decay, Real) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be non-negative, got {weight_decay!r}")
+    num_classes = getattr(getattr(model, "head", None), "out_features", None)
+    if int(y.min()) < 0 or (num_classes is not None and int(y.max()) >= num_classes):
+        raise ValueError(f"y must hold class indices in [0, {num_classes or 'num_classes'}), "
+                         f"got [{int(y.min())}, {int(y.max())}]")
+    if args["callback"] is not None and not callable(args["callback"]):
+        raise TypeError(f"callback must be callable, got {type(args['callback']).__name__}")
+    if not isinstance(lr, Sequence) or isinstance(lr, str):
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("model has no trainable parameters")
+        args["lr"] = [{"params": params, "lr": check_positive_float("lr", lr)}]
+        return
+    if not lr or not all(isinstance(g, Mapping) for g in lr):
+        raise TypeError("lr must be a number or a non-empty list of parameter groups (dicts)")
+    args["lr"] = [{k: v for k, v in g.items() if k != "names"} for g in lr]
+    for g in args["lr"]:
+        check_positive_float("lr of a parameter group", g.get("lr"))
 
 
-@boundary(num_epochs="int >= 1", batch_size="int >= 1", check=_fine_tune_args)
+@boundary(num_epochs="int >= 1", batch_size="int >= 1", weight_decay="real >= 0.0",
+          warmup="real in [0, 1)", seed="int", check=_fine_tune_args)
 def fine_tune_classifier(
     model: nn.Module,
     X: torch.Tensor,
@@ -944,20 +978,8 @@ def fine_tune_classifier(
     list of float
         Mean training loss of each epoch.
     """
-    if isinstance(lr, Real):
-        params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError("model has no trainable parameters")
-        groups = [{"params": params, "lr": _check_lr("lr", lr)}]
-    else:
-        groups = [dict(g) for g in lr]
-        if not groups:
-            raise ValueError("lr must be a number or a non-empty list of parameter groups")
-        for g in groups:
-            _check_lr("a group's lr", g.get("lr"))
-            g.pop("names", None)
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(groups, weight_decay=float(weight_decay))
+    optimizer = torch.optim.AdamW(lr, weight_decay=weight_decay)  # lr: parameter groups
     steps = num_epochs * math.ceil(len(X) / batch_size)
     warm = max(1, round(warmup * steps)) if warmup > 0 else 0
 

@@ -63,13 +63,6 @@ def _check_fraction(value: object) -> float:
                       high_inclusive=False)
 
 
-def _as_labels(name: str, values: object) -> np.ndarray:
-    """A non-empty 1-D array of labels (groups or classes) without missing values."""
-    if isinstance(values, str | bytes):
-        raise TypeError(f"{name} must be an array of labels, got a string")
-    return check_labels(values, name)
-
-
 def _as_times(times: object) -> np.ndarray:
     """Times as a 1-D array of float or datetime64 values, without NaN/NaT."""
     if isinstance(times, str | bytes):
@@ -223,7 +216,7 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
     (train, val) : tuple of numpy.ndarray
         Sorted indices; ``set(groups[train])`` and ``set(groups[val])`` are disjoint.
     """
-    groups = _as_labels("groups", groups)
+    groups = check_labels(groups, "groups")
     val_fraction = _check_fraction(val_fraction)
     seed = check_int("seed", seed, low=0)
     unique, inverse = np.unique(groups, return_inverse=True)
@@ -239,7 +232,7 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
 
 def _balanced_args(args: dict) -> None:
     """Check and convert the arguments of :func:`balanced_validation_indices` (in place)."""
-    y = args["y"] = _as_labels("y", args["y"])
+    y = args["y"] = check_labels(args["y"], "y")
     per_class = args["per_class"]
     classes, counts = np.unique(y, return_counts=True)
     short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
@@ -337,7 +330,7 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
 
 def _group_k_fold_args(args: dict) -> None:
     """Check and convert the arguments of :func:`group_k_fold` (in place)."""
-    groups = args["groups"] = _as_labels("groups", args["groups"])
+    groups = args["groups"] = check_labels(args["groups"], "groups")
     k = args["k"]
     num_groups = len(np.unique(groups))
     if k > num_groups:

@@ -63,7 +63,6 @@ __all__ = [
 PHOTO_SIZES = ("cc_ft_384", "cc_ft_768", "uncropped_scaled_within_1536_1152")
 """Size variants under which every photo is referenced on a detail page."""
 
-_HEADLINE = ("Id", "Address", "City", "Zip", "Sold Price", "Sold On", "Summary")
 _FACT_SECTIONS = {
     "Interior": ("Bedrooms", "Bathrooms", "Full bathrooms", "Total interior livable area",
                  "Heating", "Cooling", "Flooring", "Appliances included", "Laundry features"),
@@ -453,10 +452,6 @@ class ListingSite:
         lines += ["", "User-agent: BadBot", "Disallow: /", ""]
         return "\n".join(lines)
 
-    def detail_url(self, listing_id: str | int) -> str:
-        """Absolute URL of a listing's detail page."""
-        return self.url + detail_path(self.listings.iloc[self._by_id[str(listing_id)]])
-
     def photo_urls(self, listing_id: str | int) -> list[str]:
         """Absolute URLs of a listing's photos, at their largest size."""
         base = self.url if self._server is not None else ""
@@ -481,10 +476,6 @@ class ListingSite:
             rows = list(self._log)
         columns = ["t", "path", "attempt", "status", "fault", "agent"]
         return pd.DataFrame(rows, columns=columns)
-
-    def status_counts(self) -> pd.Series:
-        """Number of requests per HTTP status."""
-        return self.log()["status"].value_counts().sort_index().rename("requests")
 
     # ----------------------------------------------------------------- request handling
 

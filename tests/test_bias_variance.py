@@ -313,5 +313,5 @@ def test_polynomial_regression_rejects_bad_input(model, X, error, match):
 def test_polynomial_regression_rejects_predict_before_fit_and_bad_targets():
     with pytest.raises(ValueError, match="not fitted"):
         PolynomialRegression(2).predict(np.zeros((2, 1)))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="X and y must have the same number of rows"):
         PolynomialRegression(2).fit(np.zeros((3, 1)), np.zeros(4))

@@ -355,10 +355,12 @@ def test_early_stopping_never_fires_on_a_decreasing_curve():
 
 
 def test_early_stopping_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="losses is empty"):
         early_stopping([])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="losses contains NaN"):
         early_stopping([1.0, np.nan])
+    with pytest.raises(ValueError, match="losses contains NaN or infinity"):
+        early_stopping([1.0, np.inf])
     with pytest.raises(ValueError, match="patience"):
         early_stopping([1.0], patience=0)
     with pytest.raises(ValueError, match="tol"):
@@ -393,3 +395,10 @@ def test_stump_predict_uses_the_threshold_inclusively():
     stump = Stump(feature=1, threshold=0.5, left=-1, right=1)
     X = np.array([[9.0, 0.5], [9.0, 0.6]])
     np.testing.assert_array_equal(stump.predict(X), [-1, 1])
+
+
+def test_early_stopping_does_not_count_a_tie_as_an_improvement():
+    # Keras' EarlyStopping (min_delta=0) and the "best" rule: only a strictly lower loss
+    # resets the patience, so the plateau at 2.0 stops training at round 4
+    result = early_stopping([3.0, 2.0, 2.0, 2.0, 1.0], patience=2)
+    assert (result.stopped_round, result.best_round, result.stopped) == (4, 2, True)

@@ -327,3 +327,14 @@ def test_boundary_converts_and_checks_before_the_body_runs():
 def test_boundary_refuses_to_check_an_argument_the_function_does_not_have():
     with pytest.raises(TypeError, match="has no argument"):
         boundary(z=[int])(lambda x: x)
+
+
+def test_boundary_refuses_a_bool_for_a_scikit_learn_interval():
+    # scikit-learn's Interval(Integral, ...) lets True through: bool is an int
+    @boundary(n=[Interval(Integral, 1, None, closed="left")])
+    def count(n):
+        return n
+
+    assert count(np.int64(3)) == 3
+    with pytest.raises(TypeError, match="n must be a number, got bool"):
+        count(True)

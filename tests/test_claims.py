@@ -144,3 +144,23 @@ def test_repeats_without_spread_is_rejected():
 def test_repeats_must_be_an_int_of_at_least_two(repeats):
     with pytest.raises(ValueError, match="repeats"):
         check_claim("x", 0.5, at_most=1.0, repeats=repeats, spread=0.1)
+
+
+def test_deterministic_claim_is_recorded_and_shown():
+    claim = check_claim("the tree splits on age", 0.5, at_least=0.1, deterministic=True)
+    assert claim.record()["deterministic"] is True
+    assert "measured 0.5, no randomness" in claim._repr_mimebundle_()["text/plain"]
+
+
+def test_claim_record_omits_deterministic_when_not_given():
+    assert "deterministic" not in check_claim("x", 0.5, at_most=1.0).record()
+
+
+def test_deterministic_claim_with_repeats_is_rejected():
+    with pytest.raises(ValueError, match="deterministic"):
+        check_claim("x", 0.5, at_most=1.0, repeats=5, spread=0.1, deterministic=True)
+
+
+def test_deterministic_must_be_a_bool():
+    with pytest.raises(TypeError, match="deterministic"):
+        check_claim("x", 0.5, at_most=1.0, deterministic=1)

@@ -180,11 +180,15 @@ def test_crossover_at_the_first_size_and_never():
 
 
 def test_crossover_rejects_bad_inputs():
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="small_error and big_error must have the same"):
         crossover_size([1, 2, 3], [1, 1], [1, 1, 1])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="small_error contains NaN"):
         crossover_size([1, 2], [1, np.nan], [1, 1])
+    with pytest.raises(ValueError, match="big_error contains NaN or infinity"):
+        crossover_size([1, 2], [1, 1], [1, np.inf])
     with pytest.raises(ValueError, match="increasing"):
         crossover_size([2, 1], [1, 1], [1, 1])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="sizes is empty"):
         crossover_size([], [], [])
+    with pytest.raises(TypeError, match="sizes must be a 1-D sequence of ints"):
+        crossover_size([1.5, 2.0], [1, 1], [1, 1])

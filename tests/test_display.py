@@ -36,3 +36,27 @@ def test_show_source_without_docstring_keeps_the_code_of_a_helper():
 def test_show_source_rejects_objects_without_python_source(bad):
     with pytest.raises(TypeError, match="Python source"):
         show_source(bad)
+
+
+def test_show_source_collapses_every_boundary_decorator_even_with_parentheses_in_text():
+    from helpers.checks import boundary
+
+    class Model:
+        @boundary(rate="real in [0, 1)",
+                  n="int >= 1")
+        def fit(self, rate: float, n: int) -> float:
+            return rate * n
+
+        @boundary(n="int >= 1")
+        def predict(self, n: int) -> int:
+            return n
+
+    text = repr(show_source(Model))
+    collapsed = "    @boundary(...)  # checks the arguments first; see helpers.checks"
+    assert text.count(collapsed) == 2 and "real in" not in text
+    assert "        def fit(self, rate: float, n: int) -> float:" not in text
+    assert "    def fit(self, rate: float, n: int) -> float:\n        return rate * n" in text
+    assert Model().fit(0.5, 2) == 1.0
+    method = repr(show_source(Model.fit))
+    assert method.startswith("@boundary(...)  # checks the arguments first; see "
+                             "helpers.checks\ndef fit(self, rate: float, n: int) -> float:")

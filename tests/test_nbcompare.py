@@ -108,6 +108,11 @@ def test_claim_status_change_fails():
     assert [d.where for d in differences] == ["claim status"]
 
 
+def test_claim_losing_its_deterministic_mark_fails():
+    differences = compare_claims(_claim(deterministic=True), _claim())
+    assert [d.where for d in differences] == ["claim deterministic"]
+
+
 def test_claim_measured_value_within_precision_passes():
     assert not compare_claims(_claim("0.86"), _claim("0.87"))
 

@@ -16,6 +16,8 @@ import pytest
 from nbcompare import TOLERANCE_TAG
 from notebook_pipeline import RECORD_KEY, read_source, stale_reasons
 
+from helpers.claims import CLAIM_MIME
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("*.md"))
@@ -169,3 +171,41 @@ def test_every_figure_has_a_caption_and_a_name(md):
     missing = _uncaptioned_figures(md)
     assert not missing, (f"{md.stem}: figure cells {missing} have no caption and name; "
                          "add them in the .md (see any lecture's figure cells)")
+
+
+def _course_claims(ipynb: Path) -> list[dict]:
+    nb = nbformat.read(ipynb, as_version=4)
+    records = [o.get("data", {}).get(CLAIM_MIME) for c in nb.cells
+               for o in c.get("outputs", [])]
+    return [r for r in records if r and r.get("kind") == "course"]
+
+
+OPEN_SINGLE_SEED = {
+    "03-7-recurrent-neural-networks": (
+        "issue 14, open: its four language-model claims rest on seed 0; five seeds cost "
+        "about 27 s more CPU (46.6 s in all, measured), which needs the three models "
+        "trained as batched copies first"),
+}
+
+
+def _open_single_seed(ipynb: Path):
+    reason = OPEN_SINGLE_SEED.get(ipynb.stem)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(ipynb, id=ipynb.stem, marks=marks)
+
+
+@pytest.mark.parametrize("ipynb", [_open_single_seed(p) for p in IPYNBS])
+def test_every_course_claim_is_repeated_or_deterministic(ipynb):
+    """Issue 14: a course claim resting on randomness is measured over >= 5 repeats;
+    one that is not says so with ``deterministic=True`` (see helpers.check_claim)."""
+    bare = [r["statement"] for r in _course_claims(ipynb)
+            if "repeats" not in r and not r.get("deterministic")]
+    assert not bare, (f"{len(bare)} course claim(s) in {ipynb.stem} give neither repeats "
+                      "and spread nor deterministic=True:\n  " + "\n  ".join(bare))
+
+
+@pytest.mark.parametrize("ipynb", IPYNBS, ids=lambda p: p.stem)
+def test_repeated_course_claims_use_at_least_five_repeats(ipynb):
+    few = [f"{r['statement']} ({r['repeats']} repeats)" for r in _course_claims(ipynb)
+           if r.get("repeats", 5) < 5]
+    assert not few, f"course claims over fewer than 5 repeats in {ipynb.stem}: {few}"

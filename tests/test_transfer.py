@@ -279,9 +279,9 @@ def test_param_groups_validate_their_arguments():
         param_groups_with_lrs(TinyResNet(), {"fc": 1e-2})
     with pytest.raises(ValueError, match="no parameters under 'head'"):
         param_groups_with_lrs(TinyResNet(), {"head": 1e-2}, 1e-3)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"lrs\['fc'\] == -1.0, must be > 0"):
         param_groups_with_lrs(TinyResNet(), {"fc": -1.0}, 1e-3)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="default_lr"):
         param_groups_with_lrs(TinyResNet(), {"fc": 1e-2}, float("nan"))
     model = TinyResNet()
     freeze(model)
@@ -541,9 +541,12 @@ def test_fine_tune_classifier_validates_its_inputs(tiny_bert):
     with pytest.raises(ValueError, match="warmup"):
         fine_tune_classifier(model, ids, mask, torch.zeros(4, dtype=torch.long),
                              num_epochs=1, batch_size=2, lr=1e-3, warmup=1.0)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="lr == 0.0, must be > 0"):
         fine_tune_classifier(model, ids, mask, torch.zeros(4, dtype=torch.long),
                              num_epochs=1, batch_size=2, lr=0.0)
+    with pytest.raises(ValueError, match="lr of a parameter group"):
+        fine_tune_classifier(model, ids, mask, torch.zeros(4, dtype=torch.long),
+                             num_epochs=1, batch_size=2, lr=[{"params": [], "lr": -1.0}])
 
 
 def test_load_minilm_gives_the_offline_six_layer_encoder():

@@ -33,6 +33,7 @@ class LedgerRow:
     kind: str = "course"
     repeats: int | None = None
     spread: str | None = None
+    deterministic: bool = False
     number: int = 0
     """Position of the claim among its notebook's claims, from 1 (its anchor's N)."""
 
@@ -98,6 +99,8 @@ def _claim_link(row: LedgerRow, label: str) -> str:
 
 def _measured(row: LedgerRow) -> str:
     text = f"`{row.measured}`"
+    if row.deterministic:
+        text += " (no randomness)"
     if row.repeats is not None:
         text += f" ± `{row.spread}` (sd over {row.repeats} repeats)"
     return text

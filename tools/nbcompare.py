@@ -16,7 +16,7 @@ Rules
 - A cell may loosen this with a tag ``nbval-tolerance-abs-X`` or ``nbval-tolerance-rel-X``
   (X a decimal number), justified by a ``# tolerance: why`` comment in the cell.
 - Claim records (``application/vnd.cs329p.claim+json``): statement, requirement,
-  status, kind and repeats exactly; measured value and spread as numbers.
+  status, kind, repeats and deterministic exactly; measured value and spread as numbers.
 - Images and metadata are never compared (bitmaps differ between machines).
 """
 
@@ -37,7 +37,8 @@ TOLERANCE_TAG = re.compile(r"^nbval-tolerance-(abs|rel)-(\d+(?:\.\d+)?(?:e-?\d+)
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")
 SPACES = re.compile(r"[ \t]+")
 TAG = re.compile(r"<[^>]+>")
-CLAIM_EXACT_FIELDS = ("statement", "requirement", "status", "kind", "repeats")
+CLAIM_EXACT_FIELDS = ("statement", "requirement", "status", "kind", "repeats",
+                      "deterministic")
 CLAIM_NUMBER_FIELDS = ("measured", "spread")
 
 
