@@ -118,7 +118,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    if not (getattr(config.option, "nbval", False) or getattr(config.option, "nbval_lax", False)):
+    option = config.option
+    if not (getattr(option, "nbval", False) or getattr(option, "nbval_lax", False)):
         return
     from nbval.plugin import IPyNbCell
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +131,22 @@ def test_toc_is_the_generated_one():
 
     assert (ROOT / "_toc.yml").read_text() == render_toc(ROOT / "notebooks"), (
         "run: python3.11 tools/dev.py toc")
+
+
+def _ruff_on_lecture_cell(tmp_path: Path, line: str) -> str:
+    """Lint a one-cell notebook with the lectures' ruff settings; return ruff's output."""
+    path = tmp_path / "lecture.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(line)]), path)
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format",
+            "concise", "--config", str(ROOT / "notebooks" / "ruff.toml"), str(path)]
+    return subprocess.run(ruff, capture_output=True, text=True).stdout
+
+
+def test_lint_refuses_a_lecture_code_line_over_88_characters(tmp_path):
+    line = "x = " + "1 + " * 20 + "1" * 5  # 89 characters
+    assert len(line) == 89
+    assert "E501" in _ruff_on_lecture_cell(tmp_path, line)
+
+
+def test_lint_checks_only_the_line_width_of_lecture_cells(tmp_path):
+    assert "All checks passed" in _ruff_on_lecture_cell(tmp_path, "import os")
