@@ -17,11 +17,13 @@ verdict that contradicts the notes, math and claim boxes, the longest output tab
 
 from __future__ import annotations
 
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import yaml
-from built_site import CHROMIUM, HTML, ROOT, toc_entries
+from built_site import CHROMIUM, CHROMIUM_ARGS, HTML, ROOT, toc_entries
 
 FILE_PATH_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_build/|^\.\./", re.I)
 OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highlight pre'))
@@ -37,46 +39,71 @@ CONTRAST_SAMPLE = (
     "notebooks/10-1-deep-network-architectures",
 )
 
-# one worker renders every page once (session-scoped fixture; tools/dev.py runs the
-# modules of this folder with --dist loadfile)
+# one pytest worker renders every page once (session-scoped fixture; tools/dev.py runs
+# the modules of this folder with --dist loadfile), in RENDERERS processes
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 
+RENDERERS = 2
+"""Processes that render the pages, each with its own Chromium. Rendering is the longest
+part of the HTML gate (165 s in one process), and one page at a time left a core idle
+once the other pytest worker had finished its modules."""
+
+
 @pytest.fixture(scope="session")
-def rendered(browser):
+def rendered():
     """Open every page; record requests, JS errors, math and image state."""
-    results = {}
-    for entry in toc_entries():
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        requests, errors = [], []
-        page.on("request", lambda r, acc=requests: acc.append(r.url))
-        page.on("pageerror", lambda e, acc=errors: acc.append(str(e)))
-        page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
-        has_math = page.evaluate("document.querySelectorAll('.math').length") > 0
-        if has_math:
-            page.wait_for_function("window.MathJax && MathJax.startup && "
-                                   "MathJax.startup.promise", timeout=15000)
-            page.evaluate("MathJax.startup.promise")
-        results[entry] = {
-            "accessibility": _serious_violations(page, entry),
-            "requests": requests,
-            "errors": errors,
-            "math": page.evaluate("document.querySelectorAll('.math').length"),
-            "typeset": page.evaluate("document.querySelectorAll('mjx-container').length"),
-            "math_errors": page.evaluate("document.querySelectorAll('mjx-merror').length"),
-            "images": page.evaluate(
-                "Array.from(document.images).map("
-                "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"),
-            "alts": page.evaluate("Array.from(document.querySelectorAll('article img'))"
-                                  ".map(i => i.getAttribute('alt') || '')"),
-            "overflowing_code": page.evaluate(OVERFLOWING_CODE),
-            "solutions_hidden": page.evaluate(
-                "Array.from(document.querySelectorAll('.cell.tag_solution'))"
-                ".every(c => c.closest('.toggle-hidden') !== null && "
-                "getComputedStyle(c).visibility === 'hidden')"),
-        }
-        page.close()
+    entries = toc_entries()
+    shares = [entries[i::RENDERERS] for i in range(RENDERERS)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(RENDERERS, mp_context=context) as pool:
+        parts = list(pool.map(_render_pages, shares))
+    results = {entry: part[entry] for part in parts for entry in part}
+    return {entry: results[entry] for entry in entries}
+
+
+def _render_pages(entries: list[str]) -> dict[str, dict]:
+    """In a worker process: open ``entries`` one by one in a fresh headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        results = {entry: _render(browser, entry) for entry in entries}
+        browser.close()
     return results
+
+
+def _render(browser, entry: str) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests, errors = [], []
+    page.on("request", lambda r, acc=requests: acc.append(r.url))
+    page.on("pageerror", lambda e, acc=errors: acc.append(str(e)))
+    page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
+    has_math = page.evaluate("document.querySelectorAll('.math').length") > 0
+    if has_math:
+        page.wait_for_function("window.MathJax && MathJax.startup && "
+                               "MathJax.startup.promise", timeout=15000)
+        page.evaluate("MathJax.startup.promise")
+    result = {
+        "accessibility": _serious_violations(page, entry),
+        "requests": requests,
+        "errors": errors,
+        "math": page.evaluate("document.querySelectorAll('.math').length"),
+        "typeset": page.evaluate("document.querySelectorAll('mjx-container').length"),
+        "math_errors": page.evaluate("document.querySelectorAll('mjx-merror').length"),
+        "images": page.evaluate(
+            "Array.from(document.images).map("
+            "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"),
+        "alts": page.evaluate("Array.from(document.querySelectorAll('article img'))"
+                              ".map(i => i.getAttribute('alt') || '')"),
+        "overflowing_code": page.evaluate(OVERFLOWING_CODE),
+        "solutions_hidden": page.evaluate(
+            "Array.from(document.querySelectorAll('.cell.tag_solution'))"
+            ".every(c => c.closest('.toggle-hidden') !== null && "
+            "getComputedStyle(c).visibility === 'hidden')"),
+    }
+    page.close()
+    return result
 
 
 def _serious_violations(page, entry: str) -> list[tuple[str, str, int]]:
