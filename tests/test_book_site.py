@@ -10,7 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
-from cs329p_book import link_tables, repository_buttons  # noqa: E402
+from cs329p_book import claim_html, link_tables, repository_buttons  # noqa: E402
 
 
 def test_code_and_text_licences_exist():
@@ -40,3 +40,18 @@ def test_lecture_numbers_in_tables_become_links():
         "| CC BY 4.0 | 8x8 |")
     assert "{doc}`3.4 SGD </notebooks/03-4-sgd>`" in link_tables("| 3 | 3.4 SGD |", lectures,
                                                                   None)
+
+
+def _record(**extra) -> dict:
+    return {"statement": "bagging helps", "measured": "0.25", "requirement": ">= 0.1",
+            "status": "holds", "kind": "course", **extra}
+
+
+def test_claim_box_shows_mean_and_spread_of_a_repeated_claim():
+    box = claim_html(_record(repeats=5, spread="0.03"), 1)
+    assert "measured <code>0.25 ± 0.03 (sd over 5 repeats)</code>" in box
+
+
+def test_claim_box_says_a_deterministic_claim_has_no_randomness():
+    assert "measured <code>0.25, no randomness</code>" in claim_html(
+        _record(deterministic=True), 1)

@@ -134,6 +134,8 @@ def claim_html(record: dict, number: int) -> str:
     if record.get("repeats") is not None:
         measured += (f" ± {html.escape(str(record.get('spread')))} "
                      f"(sd over {record['repeats']} repeats)")
+    if record.get("deterministic"):
+        measured += ", no randomness"
     anchor = claim_anchor(number)
     return (f'<div class="cs329p-claim cs329p-claim--{variant}" id="{anchor}" '
             f'role="note" aria-label="{label}">'
