@@ -17,7 +17,9 @@ kernel from it. ``CS329P_FORKKERNEL=0`` turns that off.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,7 +78,9 @@ def _repr_failure(self, excinfo, style=None):
 
 def _start_fork_server() -> None:
     """Start this process's kernel server and point the kernels' stand-ins at it."""
-    path = str(Path(tempfile.mkdtemp(prefix="cs329p-kernels-")) / "socket")
+    folder = tempfile.mkdtemp(prefix="cs329p-kernels-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = str(Path(folder) / "socket")
     server = subprocess.Popen([sys.executable, forkkernel.__file__, "serve", path],
                               stdout=subprocess.PIPE, start_new_session=True)
     if server.stdout.readline().strip() != b"ready":
@@ -102,11 +106,10 @@ def _forked_kernel_spec(get_kernel_spec):
     return lookup
 
 
-def _stored_seconds(path: str, cache: dict[str, float] = {}) -> float:  # noqa: B006
-    if path not in cache:
-        record = nbformat.read(path, as_version=4).metadata.get(RECORD_KEY, {})
-        cache[path] = record.get("execution_seconds") or 0.0
-    return cache[path]
+@functools.cache
+def _stored_seconds(path: str) -> float:
+    record = nbformat.read(path, as_version=4).metadata.get(RECORD_KEY, {})
+    return record.get("execution_seconds") or 0.0
 
 
 def pytest_collection_modifyitems(config, items):
