@@ -180,21 +180,7 @@ def _course_claims(ipynb: Path) -> list[dict]:
     return [r for r in records if r and r.get("kind") == "course"]
 
 
-OPEN_SINGLE_SEED = {
-    "03-7-recurrent-neural-networks": (
-        "issue 14, open: its four language-model claims rest on seed 0; five seeds cost "
-        "about 27 s more CPU (46.6 s in all, measured), which needs the three models "
-        "trained as batched copies first"),
-}
-
-
-def _open_single_seed(ipynb: Path):
-    reason = OPEN_SINGLE_SEED.get(ipynb.stem)
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(ipynb, id=ipynb.stem, marks=marks)
-
-
-@pytest.mark.parametrize("ipynb", [_open_single_seed(p) for p in IPYNBS])
+@pytest.mark.parametrize("ipynb", IPYNBS, ids=lambda p: p.stem)
 def test_every_course_claim_is_repeated_or_deterministic(ipynb):
     """Issue 14: a course claim resting on randomness is measured over >= 5 repeats;
     one that is not says so with ``deterministic=True`` (see helpers.check_claim)."""
