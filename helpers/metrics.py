@@ -96,6 +96,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 # --------------------------------------------------------------------------- label metrics
 
 
+@boundary(y_true="labels", y_pred="labels", same_length=("y_true", "y_pred"))
 def accuracy(y_true: object, y_pred: object) -> float:
     """Fraction of examples whose predicted label equals the true label.
 
@@ -112,9 +113,6 @@ def accuracy(y_true: object, y_pred: object) -> float:
     float
         ``mean(y_true == y_pred)``, in [0, 1].
     """
-    y_true = check_labels(y_true, "y_true")
-    y_pred = check_labels(y_pred, "y_pred")
-    check_same_length(y_true=y_true, y_pred=y_pred)
     return float(np.mean(y_true == y_pred))
 
 
@@ -187,6 +185,14 @@ def f1_score(y_true: object, y_pred: object) -> float:
     return _ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)
 
 
+def _distinct_labels(args: dict) -> None:
+    labels = args["labels"]
+    if labels is not None and len(np.unique(labels)) != len(labels):
+        raise ValueError("labels must not contain duplicates")
+
+
+@boundary(y_true="labels", y_pred="labels", labels="labels or None",
+          same_length=("y_true", "y_pred"), check=_distinct_labels)
 def confusion_matrix(
     y_true: object, y_pred: object, labels: object | None = None
 ) -> np.ndarray:
@@ -208,15 +214,8 @@ def confusion_matrix(
     -------
     numpy.ndarray of int64, shape (k, k)
     """
-    y_true = check_labels(y_true, "y_true")
-    y_pred = check_labels(y_pred, "y_pred")
-    check_same_length(y_true=y_true, y_pred=y_pred)
     if labels is None:
         labels = np.union1d(y_true, y_pred)
-    else:
-        labels = check_labels(labels, "labels")
-        if len(np.unique(labels)) != len(labels):
-            raise ValueError("labels must not contain duplicates")
     k = len(labels)
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]

@@ -190,17 +190,20 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     return (predicted == y).float().mean().item()
 
 
+def _predict_args(args: dict) -> None:
+    if not isinstance(args["net"], nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(args['net']).__name__}")
+    if not isinstance(args["X"], torch.Tensor) or len(args["X"]) == 0:
+        raise ValueError("X must be a non-empty torch tensor")
+
+
 @torch.no_grad()
+@boundary(batch_size="int >= 1", check=_predict_args)
 def predict(net: nn.Module, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """The network's outputs on ``X``, in evaluation mode and without gradients.
 
     Restores the network's previous train/eval mode. Used from lecture 3.5 on.
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    if not isinstance(X, torch.Tensor) or len(X) == 0:
-        raise ValueError("X must be a non-empty torch tensor")
-    batch_size = check_positive_int("batch_size", batch_size)
     was_training = net.training
     net.eval()
     try:
@@ -209,6 +212,12 @@ def predict(net: nn.Module, X: torch.Tensor, batch_size: int = 1024) -> torch.Te
         net.train(was_training)
 
 
+def _evaluate_args(args: dict) -> None:
+    args["task"] = _check_task(args["task"])
+    _check_data(args["X"], args["y"], args["task"])
+
+
+@boundary(batch_size="int >= 1", check=_evaluate_args)
 def evaluate(
     net: nn.Module,
     X: torch.Tensor,
@@ -229,8 +238,6 @@ def evaluate(
     (mean_loss, accuracy) : tuple
         ``accuracy`` is a float in [0, 1] for classification, None for regression.
     """
-    task = _check_task(task)
-    _check_data(X, y, task)
     loss = _default_loss(task) if loss is None else loss
     y_hat = predict(net, X, batch_size)
     _check_output(y_hat, y, task, loss)

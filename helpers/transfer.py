@@ -39,7 +39,6 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from numbers import Real
 from pathlib import Path
 
 import torch
@@ -51,6 +50,7 @@ from helpers.checks import (
     check_int,
     check_positive_float,
     check_positive_int,
+    one_of,
 )
 from helpers.features import load_minilm, mean_pool
 
@@ -631,7 +631,16 @@ def _cut(X: torch.Tensor, attention_mask: torch.Tensor, idx: torch.Tensor):
     return X[idx, :length], attention_mask[idx, :length]
 
 
+def _encode_args(args: dict) -> None:
+    _check_tokens(args["input_ids"], args["attention_mask"], "input_ids")
+    if args["input_ids"].ndim != 2:
+        raise ValueError("input_ids must be (n, length) token ids")
+    if not args["layers"]:
+        raise ValueError("layers must name at least one layer")
+
+
 @torch.no_grad()
+@boundary(model=_check_module, batch_size="int >= 1", check=_encode_args)
 def encode(
     model: nn.Module,
     input_ids: torch.Tensor,
@@ -655,13 +664,6 @@ def encode(
     list of torch.Tensor
         One ``(n, length, hidden_size)`` tensor per entry of ``layers``.
     """
-    _check_module("model", model)
-    _check_tokens(input_ids, attention_mask, "input_ids")
-    if input_ids.ndim != 2:
-        raise ValueError("input_ids must be (n, length) token ids")
-    batch_size = check_positive_int("batch_size", batch_size)
-    if not layers:
-        raise ValueError("layers must name at least one layer")
     was_training = model.training
     model.eval()
     n, length = input_ids.shape
@@ -683,6 +685,18 @@ def encode(
     finally:
         model.train(was_training)
     return out
+
+
+def _top_layers_args(args: dict) -> None:
+    layers = getattr(getattr(args["encoder"], "encoder", None), "layer", None)
+    if not isinstance(layers, nn.ModuleList):
+        raise TypeError("encoder must be a BERT-style model with .encoder.layer")
+    if args["start"] >= len(layers):
+        raise ValueError(f"start must be below the number of layers ({len(layers)}), "
+                         f"got {args['start']}")
+    if args["first_token_only"] and not _is_bert_layer(layers[-1]):
+        raise TypeError("first_token_only needs a BERT layer (attention.self.query/"
+                        "key/value, attention.output, intermediate, output)")
 
 
 class TopLayers(nn.Module):
@@ -714,23 +728,12 @@ class TopLayers(nn.Module):
         Compute only the first token's output in the last layer (BERT layers only).
     """
 
+    @boundary(encoder=_check_module, start="int >= 0", first_token_only=["boolean"],
+              check=_top_layers_args)
     def __init__(self, encoder: nn.Module, start: int, *, first_token_only: bool = False):
         super().__init__()
-        _check_module("encoder", encoder)
-        layers = getattr(getattr(encoder, "encoder", None), "layer", None)
-        if not isinstance(layers, nn.ModuleList):
-            raise TypeError("encoder must be a BERT-style model with .encoder.layer")
-        start = check_int("start", start, low=0)
-        if start >= len(layers):
-            raise ValueError(f"start must be below the number of layers ({len(layers)}), "
-                             f"got {start}")
-        if not isinstance(first_token_only, bool):
-            raise TypeError(f"first_token_only must be a bool, got {first_token_only!r}")
-        if first_token_only and not _is_bert_layer(layers[-1]):
-            raise TypeError("first_token_only needs a BERT layer (attention.self.query/"
-                            "key/value, attention.output, intermediate, output)")
         self.config = encoder.config
-        self.layer = nn.ModuleList(layers[start:])
+        self.layer = nn.ModuleList(encoder.encoder.layer[start:])
         self.first_token_only = first_token_only
 
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -821,18 +824,14 @@ class SequenceClassifier(nn.Module):
         Seed of the head's initial weights.
     """
 
+    @boundary(body=_check_module, hidden_size="int >= 1", num_classes="int >= 2",
+              pooling=one_of(("cls", "mean")), dropout="real in [0, 1)")
     def __init__(self, body: nn.Module, hidden_size: int, num_classes: int, *,
                  pooling: str = "cls", dropout: float = 0.1, seed: int | None = None):
         super().__init__()
-        self.body = _check_module("body", body)
-        hidden_size = check_positive_int("hidden_size", hidden_size)
-        num_classes = check_int("num_classes", num_classes, low=2)
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
-        if not (isinstance(dropout, Real) and 0 <= dropout < 1):
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.body = body
         self.pooling = pooling
-        self.dropout = nn.Dropout(float(dropout))
+        self.dropout = nn.Dropout(dropout)
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, num_classes)
 
@@ -851,12 +850,11 @@ class TokenTagger(nn.Module):
     logits too; mask them out of the loss. Used in lecture 11.2.
     """
 
+    @boundary(body=_check_module, hidden_size="int >= 1", num_tags="int >= 2")
     def __init__(self, body: nn.Module, hidden_size: int, num_tags: int, *,
                  seed: int | None = None):
         super().__init__()
-        self.body = _check_module("body", body)
-        hidden_size = check_positive_int("hidden_size", hidden_size)
-        num_tags = check_int("num_tags", num_tags, low=2)
+        self.body = body
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, num_tags)
 
@@ -874,10 +872,10 @@ class SpanExtractor(nn.Module):
     lecture 11.2.
     """
 
+    @boundary(body=_check_module, hidden_size="int >= 1")
     def __init__(self, body: nn.Module, hidden_size: int, *, seed: int | None = None):
         super().__init__()
-        self.body = _check_module("body", body)
-        hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.body = body
         with _seeded(seed):
             self.head = nn.Linear(hidden_size, 2)
 
@@ -979,7 +977,8 @@ def fine_tune_classifier(
         Mean training loss of each epoch.
     """
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(lr, weight_decay=weight_decay)  # lr: parameter groups
+    # lr: parameter groups; fused=True: one kernel per update step
+    optimizer = torch.optim.AdamW(lr, weight_decay=weight_decay, fused=True)
     steps = num_epochs * math.ceil(len(X) / batch_size)
     warm = max(1, round(warmup * steps)) if warmup > 0 else 0
 
@@ -1016,6 +1015,7 @@ def fine_tune_classifier(
 
 
 @torch.no_grad()
+@boundary(model=_check_module, batch_size="int >= 1", check=_tokens_args)
 def predict_logits(
     model: nn.Module, X: torch.Tensor, attention_mask: torch.Tensor, *, batch_size: int = 64
 ) -> torch.Tensor:
@@ -1024,9 +1024,6 @@ def predict_logits(
     Batches of similar length cut to their longest sequence; the model's train/eval
     mode is restored afterwards. Used in lecture 11.2.
     """
-    _check_module("model", model)
-    _check_tokens(X, attention_mask)
-    batch_size = check_positive_int("batch_size", batch_size)
     was_training = model.training
     model.eval()
     try:
