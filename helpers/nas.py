@@ -637,8 +637,8 @@ def train_darts(
     here takes the current weights for ``w*``: for every training mini-batch, one
     Adam step on ``alpha`` with the gradient of the loss on the next validation
     mini-batch, then one Adam step on the network weights with the gradient of the
-    loss on the training mini-batch. Both data orders are shuffled from ``seed``.
-    Used in lecture 9.3.
+    loss on the training mini-batch. Each backward pass computes only the gradient
+    its step uses. Both data orders are shuffled from ``seed``. Used in lecture 9.3.
 
     Parameters
     ----------
@@ -678,12 +678,12 @@ def train_darts(
                 val_idx = next(val_batches)
             a_opt.zero_grad()
             val_loss = loss_fn(net(X_val[val_idx]), y_val[val_idx])
-            val_loss.backward()
+            val_loss.backward(inputs=net.arch_parameters())  # alpha's gradient only
             a_opt.step()
             idx = order[start:start + batch_size]
             w_opt.zero_grad()
             train_loss = loss_fn(net(X_train[idx]), y_train[idx])
-            train_loss.backward()
+            train_loss.backward(inputs=net.weight_parameters())  # the weights' only
             w_opt.step()
             train_total += train_loss.item()
             val_total += val_loss.item()
