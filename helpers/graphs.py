@@ -73,6 +73,14 @@ def _n_classes(y: np.ndarray, n_classes: int | None) -> int:
     return n_classes
 
 
+def _homophily_args(args: dict) -> None:
+    W = args["W"] = _adjacency(args["W"])
+    args["y"] = _node_labels(args["y"], len(W), allow_unknown=False)
+    if not np.any(W[~np.eye(len(W), dtype=bool)] > 0):
+        raise ValueError("W has no edges")
+
+
+@boundary(check=_homophily_args)
 def edge_homophily(W: object, y: object) -> float:
     """The fraction of edges (weighted by W) whose two ends have the same label.
 
@@ -86,11 +94,7 @@ def edge_homophily(W: object, y: object) -> float:
     y : array-like of shape (n,)
         Integer labels.
     """
-    W = _adjacency(W)
-    y = _node_labels(y, len(W), allow_unknown=False)
     off = W - np.diag(np.diag(W))
-    if off.sum() == 0:
-        raise ValueError("W has no edges")
     same = y[:, None] == y[None, :]
     return float(off[same].sum() / off.sum())
 

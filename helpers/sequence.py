@@ -163,6 +163,15 @@ def _sorted_set(match: re.Match) -> str:
     return "{" + ", ".join(sorted(re.findall(r"'[^']*'", match.group(1)))) + "}"
 
 
+def _modules_args(args: dict) -> None:
+    if not args["modules"]:
+        raise ValueError("give at least one module")
+    for module in args["modules"]:
+        if not isinstance(module, ModuleType):
+            raise TypeError(f"modules must be modules, got {type(module).__name__}")
+
+
+@boundary(check=_modules_args)
 def library_docstrings(*modules: ModuleType) -> list[str]:
     """A real text corpus that ships with Python: the docstrings of libraries' functions.
 
@@ -184,13 +193,9 @@ def library_docstrings(*modules: ModuleType) -> list[str]:
     list of str
         One text per documented function.
     """
-    if not modules:
-        raise ValueError("give at least one module")
     seen: set[str] = set()
     docs: list[str] = []
     for module in modules:
-        if not isinstance(module, ModuleType):
-            raise TypeError(f"modules must be modules, got {type(module).__name__}")
         for name in sorted(n for n in dir(module) if not n.startswith("_")):
             obj = getattr(module, name, None)
             if not (inspect.isroutine(obj) or isinstance(obj, np.ufunc)):

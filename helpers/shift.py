@@ -182,6 +182,23 @@ def _auc_from_ranks(positive: np.ndarray, ranks: np.ndarray) -> float | np.ndarr
     return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
+def _two_samples_args(args: dict) -> None:
+    """Check ``X_source`` and ``X_target`` (in place): finite tables, same features."""
+    X_source = args["X_source"] = _table("X_source", args["X_source"])
+    X_target = args["X_target"] = _table("X_target", args["X_target"])
+    if X_source.shape[1] != X_target.shape[1]:
+        raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
+                         f"{X_target.shape[1]}")
+    if "n_splits" in args and min(len(X_source), len(X_target)) < args["n_splits"]:
+        raise ValueError(f"each sample needs at least n_splits={args['n_splits']} rows")
+
+
+def _at_least(low: int):
+    """A :func:`boundary` converter: an integer of at least ``low``."""
+    return lambda name, value: _count(name, value, low)
+
+
+@boundary(n_splits=_at_least(2), n_permutations=_at_least(1), check=_two_samples_args)
 def classifier_two_sample_test(
     X_source: object,
     X_target: object,
@@ -220,15 +237,6 @@ def classifier_two_sample_test(
     TwoSampleResult
         AUC, p-value, permutation null and the out-of-fold scores.
     """
-    X_source = _table("X_source", X_source)
-    X_target = _table("X_target", X_target)
-    if X_source.shape[1] != X_target.shape[1]:
-        raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
-                         f"{X_target.shape[1]}")
-    n_splits = _count("n_splits", n_splits, 2)
-    n_permutations = _count("n_permutations", n_permutations, 1)
-    if min(len(X_source), len(X_target)) < n_splits:
-        raise ValueError(f"each sample needs at least n_splits={n_splits} rows")
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     classifier = _default_classifier() if classifier is None else classifier
 
@@ -388,6 +396,14 @@ def mmd_test(
 # --------------------------------------------------------------------------- covariate shift
 
 
+def _open_unit_interval(name: str, values: object) -> np.ndarray:
+    arr = _vector(name, values)
+    if np.any(arr <= 0) or np.any(arr >= 1):
+        raise ValueError(f"{name} must lie strictly between 0 and 1")
+    return arr
+
+
+@boundary(p_target=_open_unit_interval, n_source=_at_least(1), n_target=_at_least(1))
 def weights_from_domain_proba(p_target: object, n_source: int, n_target: int) -> np.ndarray:
     """Importance weights from a domain classifier's P(target | x).
 
@@ -406,14 +422,10 @@ def weights_from_domain_proba(p_target: object, n_source: int, n_target: int) ->
     n_source, n_target : int
         The sizes of the samples the classifier was trained on.
     """
-    p = _vector("p_target", p_target)
-    if np.any(p <= 0) or np.any(p >= 1):
-        raise ValueError("p_target must lie strictly between 0 and 1")
-    n_source = _count("n_source", n_source, 1)
-    n_target = _count("n_target", n_target, 1)
-    return p / (1 - p) * n_source / n_target
+    return p_target / (1 - p_target) * n_source / n_target
 
 
+@boundary(check=_two_samples_args)
 def domain_classifier_weights(
     X_source: object,
     X_target: object,
@@ -436,11 +448,6 @@ def domain_classifier_weights(
     -------
     numpy.ndarray of shape (n_source,)
     """
-    X_source = _table("X_source", X_source)
-    X_target = _table("X_target", X_target)
-    if X_source.shape[1] != X_target.shape[1]:
-        raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
-                         f"{X_target.shape[1]}")
     classifier = clone(_default_classifier() if classifier is None else classifier)
     X = np.vstack([X_source, X_target])
     domain = np.r_[np.zeros(len(X_source)), np.ones(len(X_target))].astype(int)
@@ -515,6 +522,17 @@ class BBSEResult:
     target_prediction_rates: np.ndarray
 
 
+def _bbse_args(args: dict) -> None:
+    """Check the labels of :func:`black_box_shift_estimate` (in place)."""
+    k = args["n_classes"]
+    for name in ("y_val", "pred_val", "pred_target"):
+        args[name] = _labels(name, args[name], k)
+    check_consistent_length(args["y_val"], args["pred_val"])
+    if np.bincount(args["y_val"], minlength=k).min() == 0:
+        raise ValueError("y_val must contain every class at least once")
+
+
+@boundary(n_classes=_at_least(2), check=_bbse_args)
 def black_box_shift_estimate(
     y_val: object,
     pred_val: object,
@@ -545,13 +563,6 @@ def black_box_shift_estimate(
     -------
     BBSEResult
     """
-    n_classes = _count("n_classes", n_classes, 2)
-    y_val = _labels("y_val", y_val, n_classes)
-    pred_val = _labels("pred_val", pred_val, n_classes)
-    pred_target = _labels("pred_target", pred_target, n_classes)
-    check_consistent_length(y_val, pred_val)
-    if np.bincount(y_val, minlength=n_classes).min() == 0:
-        raise ValueError("y_val must contain every class at least once")
 
     confusion = np.zeros((n_classes, n_classes))
     np.add.at(confusion, (pred_val, y_val), 1.0)
@@ -618,7 +629,7 @@ class EMResult:
     log_likelihood: float
 
 
-@boundary(check=_label_shift_args, max_iter=lambda name, v: _count(name, v, 1),
+@boundary(check=_label_shift_args, max_iter=_at_least(1),
           tol=lambda name, v: float(check_scalar(v, name, Real, min_val=0,
                                                  include_boundaries="neither")))
 def em_prior_adjustment(

@@ -1314,6 +1314,18 @@ def _json_safe(name: str, mapping: object) -> dict:
     return out
 
 
+def _log_run_args(args: dict) -> None:
+    """Check the params and metrics of :meth:`ExperimentLog.log_run` (in place)."""
+    params = args["params"] = _json_safe("params", args["params"])
+    metrics = args["metrics"] = _json_safe("metrics", args["metrics"])
+    for key, value in metrics.items():
+        if isinstance(value, str | bool) or value is None:
+            raise TypeError(f"metrics[{key!r}] must be a number, got {type(value).__name__}")
+    overlap = set(params) & set(metrics)
+    if overlap:
+        raise ValueError(f"names used both as params and metrics: {sorted(overlap)}")
+
+
 class ExperimentLog:
     """A local experiment store: one SQLite row per training run. Used in lecture 9.1.
 
@@ -1346,6 +1358,7 @@ class ExperimentLog:
             "code_hash TEXT, environment TEXT NOT NULL)")
         self._conn.commit()
 
+    @boundary(seed="int >= 0 or None", check=_log_run_args)
     def log_run(self, params: Mapping[str, Any], metrics: Mapping[str, Any], *,
                 seed: int | None, code: Callable[..., Any] | str | None = None) -> int:
         """Store one run and return its id (1, 2, ...).
@@ -1361,16 +1374,6 @@ class ExperimentLog:
         code : callable or str, optional
             The model/training function (hashed with :func:`code_hash`) or a hash.
         """
-        params = _json_safe("params", params)
-        metrics = _json_safe("metrics", metrics)
-        for key, value in metrics.items():
-            if isinstance(value, str | bool) or value is None:
-                raise TypeError(f"metrics[{key!r}] must be a number, got {type(value).__name__}")
-        overlap = set(params) & set(metrics)
-        if overlap:
-            raise ValueError(f"names used both as params and metrics: {sorted(overlap)}")
-        if seed is not None:
-            seed = check_int("seed", seed, low=0)
         digest = code if isinstance(code, str) or code is None else code_hash(code)
         cursor = self._conn.execute(
             "INSERT INTO runs (created, params, metrics, seed, code_hash, environment) "
