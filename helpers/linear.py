@@ -173,12 +173,17 @@ class GDResult:
 
 
 def _linreg_gd_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`linreg_gradient_descent` (in place);
-    ``w_init``'s shape is checked once it is copied."""
+    """Check and convert the arguments of :func:`linreg_gradient_descent` (in place)."""
     X = args["X"] = _check_features(args["X"])
     y = args["y"] = _check_targets(args["y"], len(X))
     if y.shape[1] != 1:
         raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
+    for name in ("w_init", "b_init"):
+        if args[name] is not None and not isinstance(args[name], torch.Tensor):
+            raise TypeError(f"{name} must be a torch tensor, got {type(args[name]).__name__}")
+    d = X.shape[1]
+    if args["w_init"] is not None and args["w_init"].shape != (d, 1):
+        raise ValueError(f"w_init must have shape ({d}, 1), got {tuple(args['w_init'].shape)}")
 
 
 @boundary(lr="real > 0.0", num_steps="int >= 1", check=_linreg_gd_args)
@@ -220,8 +225,6 @@ def linreg_gradient_descent(
     d = X.shape[1]
     w = torch.zeros(d, 1, dtype=X.dtype) if w_init is None else w_init.detach().clone()
     b = torch.zeros(1, dtype=X.dtype) if b_init is None else b_init.detach().clone().reshape(1)
-    if w.shape != (d, 1):
-        raise ValueError(f"w_init must have shape ({d}, 1), got {tuple(w.shape)}")
 
     def mse() -> float:
         return 2 * squared_loss(linreg(X, w, b), y).mean().item()

@@ -44,7 +44,6 @@ from helpers.checks import (
     check_float_tensor,
     check_positive_float,
     check_positive_int,
-    check_real,
 )
 
 __all__ = [
@@ -219,11 +218,10 @@ class BatchNorm(nn.Module):
         Weight of each new batch in the moving averages (PyTorch convention, 0.1).
     """
 
+    @boundary(num_features="int >= 1", eps="real > 0.0", momentum="real in [0, 1]")
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
-        self.num_features = check_positive_int("num_features", num_features)
-        self.eps = check_positive_float("eps", eps)
-        self.momentum = check_real("momentum", momentum, low=0, high=1)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.gamma = nn.Parameter(torch.ones(num_features))
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))

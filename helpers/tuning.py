@@ -1169,8 +1169,8 @@ def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
 
 
 def _one_at_a_time_args(args: dict) -> None:
-    """Check the arguments of :func:`one_at_a_time` (each variation's values are checked
-    when its turn comes)."""
+    """Check the arguments of :func:`one_at_a_time`, every variation before the first
+    run."""
     _check_callable(args["objective"])
     baseline, variations = args["baseline"], args["variations"]
     if not isinstance(baseline, Mapping) or not isinstance(variations, Mapping):
@@ -1179,6 +1179,9 @@ def _one_at_a_time_args(args: dict) -> None:
     if unknown:
         raise ValueError(f"variations name hyper-parameters not in the baseline: "
                          f"{sorted(unknown)}")
+    for name, values in variations.items():
+        if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
+            raise ValueError(f"variations[{name!r}] must be a non-empty list of values")
 
 
 @boundary(check=_one_at_a_time_args)
@@ -1207,8 +1210,6 @@ def one_at_a_time(objective: Callable[[dict], float], baseline: Mapping[str, Any
     rows = [{"name": "baseline", "value": None,
              "score": _call_objective(objective, dict(baseline))}]
     for name, values in variations.items():
-        if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
-            raise ValueError(f"variations[{name!r}] must be a non-empty list of values")
         for value in values:
             config = {**baseline, name: value}
             rows.append({"name": name, "value": value,

@@ -517,6 +517,17 @@ def row_hashes(X: object) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
 
 
+def _duplicates_args(args: dict) -> None:
+    n = len(args["X"]) if hasattr(args["X"], "__len__") else None  # else row_hashes raises
+    for name in ("train", "val"):
+        idx = args[name] = np.asarray(args[name])
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"{name} must be a 1-D array of integer indices")
+        if n is not None and idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError(f"{name} indices must lie in [0, {n})")
+
+
+@boundary(check=_duplicates_args)
 def cross_split_duplicates(X: object, train: object, val: object) -> np.ndarray:
     """Validation examples whose exact row also occurs in the training examples.
 
@@ -537,11 +548,5 @@ def cross_split_duplicates(X: object, train: object, val: object) -> np.ndarray:
         The entries of ``val`` (sorted) whose row equals some training row.
     """
     hashes = row_hashes(X)
-    train, val = np.asarray(train), np.asarray(val)
-    for name, idx in (("train", train), ("val", val)):
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(f"{name} must be a 1-D array of integer indices")
-        if idx.size and (idx.min() < 0 or idx.max() >= len(hashes)):
-            raise ValueError(f"{name} indices must lie in [0, {len(hashes)})")
     hit = np.isin(hashes[val], hashes[train])
     return np.sort(val[hit]).astype(np.int64)
