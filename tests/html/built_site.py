@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from pathlib import Path
+
+import lxml.html
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
@@ -18,6 +21,13 @@ CHROMIUM = chromium()
 def toc_entries() -> list[str]:
     """Every page of the table of contents, landing page first."""
     return page_order(ROOT)
+
+
+@functools.cache
+def page_tree(entry: str) -> lxml.html.HtmlElement:
+    """The built page of ``entry`` parsed with lxml (twenty times faster than
+    BeautifulSoup on a lecture page; for tests that only look up elements)."""
+    return lxml.html.fromstring((HTML / f"{entry}.html").read_bytes())
 
 
 # MyST source that leaks into a rendered page when a fence or directive is closed early

@@ -16,8 +16,7 @@ import zipfile
 
 import nbformat
 import pytest
-from bs4 import BeautifulSoup
-from built_site import HTML, ROOT, toc_entries
+from built_site import HTML, ROOT, page_tree, toc_entries
 
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -46,9 +45,8 @@ def test_every_lecture_page_and_how_to_use_link_the_bundle():
     pages = [e for e in toc_entries() if e.startswith("notebooks/")] + ["book/how-to-use"]
     unlinked = []
     for entry in pages:
-        soup = BeautifulSoup((HTML / f"{entry}.html").read_text(encoding="utf-8"), "lxml")
-        links = [a["href"] for a in soup.find_all("a", href=True)
-                 if a["href"].endswith(BUNDLE_FILE)]
+        links = [href for href in page_tree(entry).xpath("//a/@href")
+                 if href.endswith(BUNDLE_FILE)]
         if links != [f"../{BUNDLE_FILE}"] * len(links) or not links:
             unlinked.append((entry, links))
     assert not unlinked, unlinked

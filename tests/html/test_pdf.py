@@ -7,6 +7,7 @@ bookmark points, and its text runs to the next bookmark.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -17,7 +18,7 @@ import warnings
 
 import pytest
 from bs4 import BeautifulSoup
-from built_site import HTML, RAW_MARKUP, ROOT, toc_entries
+from built_site import HTML, RAW_MARKUP, ROOT, page_tree, toc_entries
 
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -28,6 +29,7 @@ POPPLER = shutil.which("pdftotext") and shutil.which("pdfimages")
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
+@functools.cache
 def _chinese_font() -> bool:
     """Whether Chromium had a font for the glossary's Chinese (the set-up installs one)."""
     if not shutil.which("fc-list"):
@@ -64,8 +66,8 @@ def book() -> dict[str, str]:
 
 
 def _title(entry: str) -> str:
-    soup = BeautifulSoup((HTML / f"{entry}.html").read_text(encoding="utf-8"), "lxml")
-    return soup.select_one("main h1").get_text(" ", strip=True).rstrip("#").strip()
+    heading = page_tree(entry).xpath("//main//h1")[0]
+    return " ".join(heading.text_content().split()).rstrip("#").strip()
 
 
 def test_landing_page_links_the_pdf():
@@ -96,10 +98,8 @@ def test_no_raw_myst_markup_in_the_pdf(book):
 
 
 def test_every_lecture_figure_is_embedded():
-    figures = set()
-    for entry in toc_entries():
-        soup = BeautifulSoup((HTML / f"{entry}.html").read_text(encoding="utf-8"), "lxml")
-        figures |= {img["src"] for img in soup.select("main img") if "_images/" in img["src"]}
+    figures = {src for entry in toc_entries()
+               for src in page_tree(entry).xpath("//main//img/@src") if "_images/" in src}
     listing = subprocess.run(["pdfimages", "-list", str(PDF)], check=True,
                              capture_output=True, text=True).stdout.splitlines()[2:]
     embedded = [row for row in listing if row.split()[2] == "image"]
