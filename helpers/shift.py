@@ -193,12 +193,7 @@ def _two_samples_args(args: dict) -> None:
         raise ValueError(f"each sample needs at least n_splits={args['n_splits']} rows")
 
 
-def _at_least(low: int):
-    """A :func:`boundary` converter: an integer of at least ``low``."""
-    return lambda name, value: _count(name, value, low)
-
-
-@boundary(n_splits=_at_least(2), n_permutations=_at_least(1), check=_two_samples_args)
+@boundary(n_splits="int >= 2", n_permutations="int >= 1", check=_two_samples_args)
 def classifier_two_sample_test(
     X_source: object,
     X_target: object,
@@ -403,7 +398,7 @@ def _open_unit_interval(name: str, values: object) -> np.ndarray:
     return arr
 
 
-@boundary(p_target=_open_unit_interval, n_source=_at_least(1), n_target=_at_least(1))
+@boundary(p_target=_open_unit_interval, n_source="int >= 1", n_target="int >= 1")
 def weights_from_domain_proba(p_target: object, n_source: int, n_target: int) -> np.ndarray:
     """Importance weights from a domain classifier's P(target | x).
 
@@ -532,7 +527,7 @@ def _bbse_args(args: dict) -> None:
         raise ValueError("y_val must contain every class at least once")
 
 
-@boundary(n_classes=_at_least(2), check=_bbse_args)
+@boundary(n_classes="int >= 2", check=_bbse_args)
 def black_box_shift_estimate(
     y_val: object,
     pred_val: object,
@@ -563,7 +558,6 @@ def black_box_shift_estimate(
     -------
     BBSEResult
     """
-
     confusion = np.zeros((n_classes, n_classes))
     np.add.at(confusion, (pred_val, y_val), 1.0)
     confusion /= len(y_val)
@@ -629,7 +623,7 @@ class EMResult:
     log_likelihood: float
 
 
-@boundary(check=_label_shift_args, max_iter=_at_least(1),
+@boundary(check=_label_shift_args, max_iter="int >= 1",
           tol=lambda name, v: float(check_scalar(v, name, Real, min_val=0,
                                                  include_boundaries="neither")))
 def em_prior_adjustment(
