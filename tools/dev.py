@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".cs329p-stamp"
+PIP = "pip==26.3"
+"""The pip that installs the lock (not in the lock: pip does not lock itself)."""
 BUILD_DIR = ROOT / "_build"
 HTML_INDEX = BUILD_DIR / "html" / "index.html"
 
@@ -71,6 +73,7 @@ def _requirements_digest() -> str:
     h = hashlib.sha256()
     for name in ("pyproject.toml", "constraints.txt"):
         h.update((ROOT / name).read_bytes())
+    h.update(PIP.encode())
     return h.hexdigest()
 
 
@@ -86,6 +89,11 @@ def ensure_venv() -> None:
         print(f"[setup] creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("[setup] installing pinned dependencies (constraints.txt)", flush=True)
+    # the pip that venv bundles with Python 3.11 (23.2) spends about 25 s of CPU reading
+    # the package index; a current pip reads it in about 9 s: the whole install took
+    # 48 s with the old pip and 28 s with the new one, same packages (measured)
+    subprocess.run([str(VENV_PYTHON), "-m", "pip", "install", "-qq",
+                    "--disable-pip-version-check", PIP], check=True)
     # --no-compile: byte-compiling all ~19,000 installed modules took half of the set-up;
     # instead each module is compiled the first time something imports it (main() lets
     # child processes write bytecode), which compiles only the modules the book uses.
