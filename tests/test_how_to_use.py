@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "how-to-use.md"
-EXAMPLE = "04-1"
+EXAMPLE = "07-1"  # the shortest lecture: the page runs it four times
 PROGRAMS = ("python3.11 ", "python ", "pip ", ".venv/bin/", "git ", "sudo ", "brew ", "uv ",
             "conda ", "pyenv ", "jupyter ")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_NAME = "cs329p-bundle"
 BUNDLE_FILE = f"{BUNDLE_NAME}.zip"
-EXAMPLE_LECTURE = "04-1-model-evaluation"
+EXAMPLE_LECTURE = "07-1-label-shift"  # the shortest lecture
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "LICENSE-TEXT")
 
 README = """\
