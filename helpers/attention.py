@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_float_tensor, check_positive_int, one_of
+from helpers.checks import boundary, check_positive_int, check_tensor, instance, one_of
 
 __all__ = [
     "COST_KINDS",
@@ -60,16 +60,14 @@ COST_KINDS = ("self-attention", "recurrent", "convolution")
 
 def _attention_args(args: dict) -> None:
     """Check and convert the arguments of :func:`attention_weights` (in place)."""
-    Q = args["Q"] = check_float_tensor("Q", args["Q"], min_ndim=2)
-    K = args["K"] = check_float_tensor("K", args["K"], min_ndim=2)
+    Q = args["Q"] = check_tensor("Q", args["Q"], min_ndim=2, dtype="float")
+    K = args["K"] = check_tensor("K", args["K"], min_ndim=2, dtype="float")
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(f"queries and keys must have the same dimension d_k, got "
                          f"{Q.shape[-1]} and {K.shape[-1]}")
     mask = args["mask"]
     if mask is None:
         return
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"mask must be a torch tensor, got {type(mask).__name__}")
     try:
         scores = (*torch.broadcast_shapes(Q.shape[:-2], K.shape[:-2]), Q.shape[-2], K.shape[-2])
         shape = tuple(torch.broadcast_shapes(mask.shape, scores))
@@ -84,7 +82,7 @@ def _attention_args(args: dict) -> None:
         raise ValueError("mask contains NaN")
 
 
-@boundary(scale="real > 0.0 or None", check=_attention_args)
+@boundary(mask="tensor or None", scale="real > 0.0 or None", check=_attention_args)
 def attention_weights(
     Q: torch.Tensor,
     K: torch.Tensor,
@@ -147,7 +145,7 @@ def _sdpa_args(args: dict) -> None:
     """Check ``V`` of :func:`scaled_dot_product_attention` against ``K`` (the rest is
     checked by attention_weights)."""
     K = args["K"]
-    V = args["V"] = check_float_tensor("V", args["V"], min_ndim=2)
+    V = args["V"] = check_tensor("V", args["V"], min_ndim=2, dtype="float")
     if K.shape[-2] != V.shape[-2]:
         raise ValueError(f"keys and values must come in pairs: {K.shape[-2]} keys but "
                          f"{V.shape[-2]} values")
@@ -198,7 +196,7 @@ def attention_entropy(weights: torch.Tensor) -> float:
     (a saturated softmax, whose gradient vanishes). Zero weights contribute zero.
     Used in lecture 10.1.
     """
-    weights = check_float_tensor("weights", weights, min_ndim=1)
+    weights = check_tensor("weights", weights, min_ndim=1, dtype="float")
     if (weights < 0).any():
         raise ValueError("weights must be non-negative")
     if not torch.allclose(weights.sum(dim=-1), torch.ones((), dtype=weights.dtype),
@@ -211,30 +209,25 @@ def attention_entropy(weights: torch.Tensor) -> float:
 # --------------------------------------------------------------------------- multi-head
 
 
+@boundary(X="3-D float tensor", num_heads="int >= 1")
 def split_heads(X: torch.Tensor, num_heads: int) -> torch.Tensor:
     """Reshape ``(N, L, E)`` to ``(N, num_heads, L, E // num_heads)``: one slice per head.
 
     Head ``h`` gets features ``h * E/num_heads`` to ``(h + 1) * E/num_heads - 1``, the
     layout ``nn.MultiheadAttention`` uses. Used in lecture 10.1 and appendix A.4.
     """
-    X = check_float_tensor("X", X, min_ndim=3)
-    if X.ndim != 3:
-        raise ValueError(f"X must be (N, L, E), got shape {tuple(X.shape)}")
-    num_heads = check_positive_int("num_heads", num_heads)
     N, L, E = X.shape
     if E % num_heads:
         raise ValueError(f"num_heads={num_heads} must divide the embedding size {E}")
     return X.reshape(N, L, num_heads, E // num_heads).transpose(1, 2)
 
 
+@boundary(X="4-D float tensor")
 def merge_heads(X: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`split_heads`: ``(N, h, L, d)`` to ``(N, L, h * d)``.
 
     Used in lecture 10.1 and appendix A.4.
     """
-    X = check_float_tensor("X", X, min_ndim=4)
-    if X.ndim != 4:
-        raise ValueError(f"X must be (N, num_heads, L, d), got shape {tuple(X.shape)}")
     N, h, L, d = X.shape
     return X.transpose(1, 2).reshape(N, L, h * d)
 
@@ -243,9 +236,8 @@ def _multi_head_args(args: dict) -> None:
     """Check the arguments of :meth:`MultiHeadAttention.forward`."""
     embed_dim = args["self"].embed_dim
     for name in ("query", "key", "value"):
-        X = args[name]
-        check_float_tensor(name, X, min_ndim=3)
-        if X.ndim != 3 or X.shape[-1] != embed_dim:
+        X = check_tensor(name, args[name], ndim=3, dtype="float")
+        if X.shape[-1] != embed_dim:
             raise ValueError(f"{name} must be 3-D with {embed_dim} features, got "
                              f"shape {tuple(X.shape)}")
     query, key, value = (args[name] if args["self"].batch_first else args[name].transpose(0, 1)
@@ -350,6 +342,7 @@ class MultiHeadAttention(nn.Module):
         return output, weights
 
     @classmethod
+    @boundary(module=instance(nn.MultiheadAttention, what="an nn.MultiheadAttention"))
     def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
         """A :class:`MultiHeadAttention` with the weights of ``module`` (copied).
 
@@ -359,9 +352,6 @@ class MultiHeadAttention(nn.Module):
         supported: equal query/key/value sizes, no ``add_bias_kv``, no
         ``add_zero_attn``. ``batch_first`` is copied too. Used in lecture 10.1.
         """
-        if not isinstance(module, nn.MultiheadAttention):
-            raise TypeError(f"module must be an nn.MultiheadAttention, got "
-                            f"{type(module).__name__}")
         if not module._qkv_same_embed_dim or module.bias_k is not None or \
                 module.add_zero_attn:
             raise ValueError("only the standard nn.MultiheadAttention is supported: kdim = "

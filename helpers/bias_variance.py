@@ -35,10 +35,10 @@ from helpers.checks import (
     boundary,
     check_int,
     check_matrix,
-    check_positive_int,
     check_real,
     check_target,
     check_vector,
+    with_options,
 )
 
 __all__ = [
@@ -55,15 +55,9 @@ TrainingSetSampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarra
 # --------------------------------------------------------------------------- validation
 
 
-def _check_x_test(x_test: object) -> np.ndarray:
-    """Return ``x_test`` as given: a 1-D or 2-D float array."""
-    one_d = x_test is not None and not isinstance(x_test, str) and np.ndim(x_test) == 1
-    return check_vector(x_test, "x_test") if one_d else check_matrix(x_test, "x_test")
-
-
 def _as_column(X: object) -> np.ndarray:
     """``X`` as a finite float array of one column (a 1-D ``X`` is that column)."""
-    X = check_matrix(np.reshape(X, (-1, 1)) if np.ndim(X) == 1 else X, "X")
+    X = check_matrix(X, "X", one_d="column")
     if X.shape[1] != 1:
         raise ValueError(f"PolynomialRegression takes one input column, got shape {X.shape}")
     return X
@@ -85,23 +79,11 @@ def _polynomial_fit_args(args: dict) -> None:
     args["y"] = check_target(args["y"], len(X), numeric=True)
 
 
-def _decomposition_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`bias_variance_decomposition` (in place);
-    ``x_test`` becomes a 1-D or 2-D float array."""
-    for name in ("make_model", "sample_training_set", "f_true"):
-        if not callable(args[name]):
-            raise TypeError(f"{name} must be callable, got {type(args[name]).__name__}")
-    args["x_test"] = _check_x_test(args["x_test"])
-
-
 def _as_vector(name: str, values: object, length: int) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     if values.shape not in ((length,), (length, 1)):
         raise ValueError(f"{name} must have shape ({length},), got {values.shape}")
-    values = values.reshape(length)
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return values
+    return check_vector(values.reshape(length), name)
 
 
 def _check_training_set(sample: object, round_: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,21 +92,19 @@ def _check_training_set(sample: object, round_: int) -> tuple[np.ndarray, np.nda
     except (TypeError, ValueError) as err:
         raise ValueError(f"sample_training_set must return a pair (X, y); round {round_} "
                          f"returned {type(sample).__name__}") from err
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    if X.ndim != 2 or len(X) == 0:
-        raise ValueError(f"round {round_}: the training X must be a non-empty 2-D array, "
-                         f"got shape {X.shape}")
-    if y.shape != (len(X),):
+    X = check_matrix(X, f"round {round_}: the training X")
+    y = check_vector(y, f"round {round_}: the training y")
+    if len(y) != len(X):
         raise ValueError(f"round {round_}: the training y must have shape ({len(X)},), "
                          f"got {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError(f"round {round_}: the training set contains NaN or infinite values")
     return X, y
 
 
 # --------------------------------------------------------------------------- sampling
 
 
+@boundary(f_true="callable", n_train="int >= 1", noise_sigma="real >= 0", low="real",
+          high="real")
 def function_sampler(
     f_true: Callable[[np.ndarray], np.ndarray],
     n_train: int,
@@ -154,11 +134,6 @@ def function_sampler(
         ``sample(rng)`` with a ``numpy.random.Generator`` returns ``X`` of shape
         ``(n_train, 1)`` and ``y`` of shape ``(n_train,)``.
     """
-    if not callable(f_true):
-        raise TypeError(f"f_true must be callable, got {type(f_true).__name__}")
-    n_train = check_positive_int("n_train", n_train)
-    noise_sigma = check_real("noise_sigma", noise_sigma, low=0)
-    low, high = check_real("low", low), check_real("high", high)
     if not low < high:
         raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
 
@@ -340,8 +315,9 @@ class BiasVarianceResult:
                 "total": self.total, "expected_error": self.expected_error}
 
 
-@boundary(noise_sigma="real >= 0", n_rounds="int >= 2", seed="int >= 0",
-          check=_decomposition_args)
+@boundary(make_model="callable", sample_training_set="callable", f_true="callable",
+          x_test=with_options(check_matrix, one_d="keep"), noise_sigma="real >= 0",
+          n_rounds="int >= 2", seed="int >= 0")
 def bias_variance_decomposition(
     make_model: Callable[[], object],
     sample_training_set: TrainingSetSampler,
@@ -402,6 +378,7 @@ def bias_variance_decomposition(
                               y_test=y_test, noise_sigma=noise_sigma)
 
 
+@boundary(make_model="callable")
 def bias_variance_sweep(
     make_model: Callable[[object], object],
     values: Sequence,
@@ -434,8 +411,6 @@ def bias_variance_sweep(
         ``expected_error``, ``gap`` (expected error minus total) and ``gap_se`` (its
         Monte-Carlo standard error).
     """
-    if not callable(make_model):
-        raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
     values = list(values)
     if not values:
         raise ValueError("values is empty: give at least one hyper-parameter value")

@@ -31,13 +31,15 @@ from sklearn.metrics import accuracy_score
 
 from helpers.checks import (
     boundary,
+    check_fitted,
+    check_fitted_X,
     check_int,
-    check_matrix,
     check_real,
     check_target,
+    instance,
     one_of,
 )
-from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor, NotFittedError
+from helpers.trees import FEATURE_THRESHOLD, GradientBoostingRegressor
 
 __all__ = [
     "STUMP_CRITERIA",
@@ -95,6 +97,7 @@ def _check_signs(y: object, n: int) -> np.ndarray:
     return y
 
 
+@boundary(X="matrix", criterion=one_of(STUMP_CRITERIA))
 def fit_stump(X: object, y: object, sample_weight: object = None,
               criterion: str = "gini") -> Stump:
     """Fit the best weighted decision stump to labels in {-1, +1}, over all features at once.
@@ -123,9 +126,6 @@ def fit_stump(X: object, y: object, sample_weight: object = None,
     -------
     Stump
     """
-    if criterion not in STUMP_CRITERIA:
-        raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
-    X = check_matrix(X)
     y = _check_signs(y, len(X))
     w = _check_weights(sample_weight, len(X))
     w_pos = np.where(y > 0, w, 0.0)
@@ -216,12 +216,11 @@ class AdaBoostClassifier:
         with (row 0 is uniform).
     """
 
+    @boundary(criterion=one_of(STUMP_CRITERIA))
     def __init__(self, *, n_estimators: int = 50, learning_rate: float = 1.0,
                  criterion: str = "gini") -> None:
         self.n_estimators = check_int("n_estimators", n_estimators, low=1)
         self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_inclusive=False)
-        if criterion not in STUMP_CRITERIA:
-            raise ValueError(f"criterion must be one of {STUMP_CRITERIA}, got {criterion!r}")
         self.criterion = criterion
 
     @boundary(X="matrix", check=_adaboost_fit_args)
@@ -258,18 +257,9 @@ class AdaBoostClassifier:
         self.sample_weights_ = np.array(weights)
         return self
 
-    def _check_predict_X(self, X: object) -> np.ndarray:
-        if not hasattr(self, "estimators_"):
-            raise NotFittedError("this AdaBoostClassifier is not fitted yet; call fit first")
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
-                             f"with {self.n_features_in_}")
-        return X
-
     def staged_decision_function(self, X: object) -> Iterator[np.ndarray]:
         """Yield ``F_t(X) = sum_{s <= t} alpha_s h_s(X)`` after each round ``t``."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         F = np.zeros(len(X))
         for alpha, stump in zip(self.estimator_weights_, self.estimators_, strict=True):
             F = F + alpha * stump.predict(X)
@@ -277,7 +267,7 @@ class AdaBoostClassifier:
 
     def decision_function(self, X: object) -> np.ndarray:
         """``F_T(X)``: positive values vote for ``classes_[1]``, shape (n,)."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         F = np.zeros(len(X))
         for alpha, stump in zip(self.estimator_weights_, self.estimators_, strict=True):
             F += alpha * stump.predict(X)
@@ -306,6 +296,7 @@ def _mean_squared_error(y: np.ndarray, prediction: np.ndarray) -> float:
     return float(np.mean((y - prediction) ** 2))
 
 
+@boundary(loss="callable or None")
 def staged_loss(model: object, X: object, y: object,
                 loss: Callable[[np.ndarray, np.ndarray], float] | None = None) -> np.ndarray:
     """The loss on ``(X, y)`` after every boosting round, from ``model.staged_predict(X)``.
@@ -332,8 +323,6 @@ def staged_loss(model: object, X: object, y: object,
     if y.ndim != 1 or len(y) == 0:
         raise ValueError(f"y must be a non-empty 1-D array, got shape {y.shape}")
     loss = _mean_squared_error if loss is None else loss
-    if not callable(loss):
-        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
     return np.array([float(loss(y, prediction)) for prediction in model.staged_predict(X)])
 
 
@@ -416,18 +405,15 @@ def early_stopping(losses: object, patience: int = 10, tol: float = 0.0,
                          stopped_round=stopped_round, stopped=stopped_round < len(losses))
 
 
+@boundary(model=instance(GradientBoostingRegressor,
+                         what="a helpers.trees.GradientBoostingRegressor"), n_rounds="int >= 1")
 def truncate(model: GradientBoostingRegressor, n_rounds: int) -> GradientBoostingRegressor:
     """A copy of a fitted :class:`helpers.trees.GradientBoostingRegressor` cut after ``n_rounds``.
 
     The copy predicts ``F_{n_rounds}`` (it shares the trees with ``model``, which is left
     unchanged). Use it to keep the round that early stopping chose. Used in lecture 5.3.
     """
-    if not isinstance(model, GradientBoostingRegressor):
-        raise TypeError("model must be a helpers.trees.GradientBoostingRegressor, got "
-                        f"{type(model).__name__}")
-    if not hasattr(model, "estimators_"):
-        raise NotFittedError("this GradientBoostingRegressor is not fitted yet; call fit first")
-    n_rounds = check_int("n_rounds", n_rounds, low=1)
+    check_fitted(model)
     if n_rounds > len(model.estimators_):
         raise ValueError(f"n_rounds={n_rounds} exceeds the model's "
                          f"{len(model.estimators_)} rounds")

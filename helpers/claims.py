@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass
 from numbers import Integral
 
-from helpers.checks import check_real
+from helpers.checks import boundary, check_real, one_of
 from helpers.repro import fmt
 
 CLAIM_MIME = "application/vnd.cs329p.claim+json"
@@ -108,6 +108,7 @@ def _check_real(name: str, value: object) -> float:
     return check_real(name, value, finite=False)
 
 
+@boundary(kind=one_of(KINDS), deterministic="bool")
 def check_claim(
     statement: str,
     measured: object,
@@ -176,12 +177,8 @@ def check_claim(
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError("statement must be a non-empty string")
     value = _check_real("measured", measured)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if (repeats is None) != (spread is None):
         raise ValueError("give repeats and spread together, or neither")
-    if not isinstance(deterministic, bool):
-        raise TypeError(f"deterministic must be a bool, got {deterministic!r}")
     if deterministic and repeats is not None:
         raise ValueError("a deterministic measurement has no repeats: give one or the other")
     if repeats is not None:

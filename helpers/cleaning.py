@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 
-from helpers.checks import boundary, check_frame, check_int
+from helpers.checks import boundary, check_frame, check_int, one_of, with_options
 from helpers.housing import HOUSE_TYPES, LISTING_COLUMNS, SQFT_PER_ACRE
 
 __all__ = [
@@ -157,12 +157,6 @@ def _is_number(value: object) -> bool:
     return isinstance(value, Real | np.number) and not isinstance(value, bool | np.bool_)
 
 
-def _check_strict(strict: object) -> bool:
-    if not isinstance(strict, bool | np.bool_):
-        raise TypeError(f"strict must be True or False, got {type(strict).__name__}")
-    return bool(strict)
-
-
 def _raise_unparsed(what: str, series: pd.Series, bad: np.ndarray, hint: str) -> None:
     labels = series.index[bad]
     shown = ", ".join(f"{label!r}: {series[label]!r}" for label in labels[:5])
@@ -191,6 +185,7 @@ _AREA_UNITS = {"sqft": 1.0, "sq ft": 1.0, "sq. ft.": 1.0, "sq.ft.": 1.0, "square
 _AREA_RE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[a-z. 2]*?)\s*$", re.IGNORECASE)
 
 
+@boundary(values=with_options(_as_series), strict="bool")
 def parse_currency(values: object, strict: bool = False) -> pd.Series:
     """Parse dollar amounts such as ``"$1,234,000"``, ``"-$7,493"`` or ``"$1.2M"``.
 
@@ -226,8 +221,7 @@ def parse_currency(values: object, strict: bool = False) -> pd.Series:
     >>> parse_currency(["$1,234,000", "-$7,493", "$1.5K", None, "n/a"]).tolist()
     [1234000.0, -7493.0, 1500.0, nan, nan]
     """
-    series = _as_series(values)
-    strict = _check_strict(strict)
+    series = values
     _check_str_or_missing(series, "values", _is_number)
     out = np.full(len(series), np.nan)
     bad = np.zeros(len(series), dtype=bool)
@@ -253,7 +247,6 @@ def parse_currency(values: object, strict: bool = False) -> pd.Series:
 def _parse_area_args(args: dict) -> None:
     """Check and convert the arguments of :func:`parse_area` (in place)."""
     series = args["values"] = _as_series(args["values"])
-    args["strict"] = _check_strict(args["strict"])
     default_unit = args["default_unit"]
     if default_unit is not None and not isinstance(default_unit, str):
         raise TypeError(f"default_unit must be a unit name such as 'sqft' or None, got "
@@ -264,7 +257,7 @@ def _parse_area_args(args: dict) -> None:
     _check_str_or_missing(series, "values", _is_number)
 
 
-@boundary(check=_parse_area_args)
+@boundary(strict="bool", check=_parse_area_args)
 def parse_area(values: object, strict: bool = False, default_unit: str | None = None
                ) -> pd.Series:
     """Parse areas with a unit into square feet: ``"1,480 sqft"``, ``"0.37 Acres"``.
@@ -314,6 +307,7 @@ def parse_area(values: object, strict: bool = False, default_unit: str | None = 
     return pd.Series(out, index=values.index, name=values.name)
 
 
+@boundary(values=with_options(_as_series), strict="bool")
 def parse_dates(values: object, formats: Sequence[str] = DATE_FORMATS, strict: bool = False
                 ) -> pd.Series:
     """Parse dates written in any of several formats; the first format that fits wins.
@@ -344,8 +338,7 @@ def parse_dates(values: object, formats: Sequence[str] = DATE_FORMATS, strict: b
     >>> parse_dates(["04/12/2021", "2021-04-12", "Apr 12, 2021", "12.4.21"]).dt.day.tolist()
     [12.0, 12.0, 12.0, nan]
     """
-    series = _as_series(values)
-    strict = _check_strict(strict)
+    series = values
     if isinstance(formats, str) or not formats:
         raise ValueError("formats must be a non-empty sequence of strptime formats")
     for fmt in formats:
@@ -395,14 +388,11 @@ def _numeric(values: object, name: str = "values") -> pd.Series:
 def _iqr_args(args: dict) -> None:
     """Check ``k`` of :func:`iqr_bounds`; ``values`` becomes a float array (NaN = missing)."""
     x = args["values"] = _numeric(args["values"]).to_numpy()
-    k = args["k"]
-    if isinstance(k, bool) or not isinstance(k, Real) or not k >= 0 or math.isinf(k):
-        raise ValueError(f"k must be a finite number >= 0, got {k!r}")
     if np.isnan(x).all():
         raise ValueError("values has no non-missing value; the quartiles are undefined")
 
 
-@boundary(check=_iqr_args)
+@boundary(k="real >= 0.0", check=_iqr_args)
 def iqr_bounds(values: object, k: float = 1.5) -> tuple[float, float]:
     """The box-plot fences: ``[Q1 - k IQR, Q3 + k IQR]``, with ``IQR = Q3 - Q1``.
 
@@ -467,6 +457,7 @@ def not_null_violations(frame: pd.DataFrame, columns: str | Sequence[str] | None
     return frame[cols].isna()
 
 
+@boundary(frame=check_frame, keep=one_of(("first", "last", False)))
 def unique_violations(frame: pd.DataFrame, columns: str | Sequence[str],
                       keep: str | bool = "first") -> pd.Series:
     """The uniqueness rule: rows whose values of ``columns`` repeat an earlier row's.
@@ -487,10 +478,7 @@ def unique_violations(frame: pd.DataFrame, columns: str | Sequence[str],
         Rows with a missing key value are never flagged (a missing key is the
         not-null rule's business). Used in lecture 2.2.
     """
-    frame = check_frame("frame", frame)
     cols = _columns(frame, columns, "columns")
-    if keep not in ("first", "last", False):
-        raise ValueError(f"keep must be 'first', 'last' or False, got {keep!r}")
     present = frame[cols].notna().all(axis=1)
     return frame[cols].duplicated(keep=keep) & present
 
@@ -540,8 +528,6 @@ def _fd_args(args: dict) -> None:
     rhs = args["rhs"] = _columns(frame, args["rhs"], "rhs")[0]
     if rhs in lhs:
         raise ValueError(f"rhs {rhs!r} is also in lhs; the dependency is trivial")
-    if "fill_missing" in args and not isinstance(args["fill_missing"], bool):
-        raise TypeError("fill_missing must be True or False")
 
 
 @boundary(check=_fd_args)
@@ -568,7 +554,7 @@ def fd_violations(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str) -> pd
     return flags
 
 
-@boundary(check=_fd_args)
+@boundary(fill_missing="bool", check=_fd_args)
 def fd_repair(frame: pd.DataFrame, lhs: str | Sequence[str], rhs: str,
               fill_missing: bool = False) -> pd.Series:
     """Repair ``lhs -> rhs`` by majority vote: each row gets its X group's most common Y.
@@ -769,15 +755,7 @@ def fold_category(value: object) -> object:
     return re.sub(r"[\W_]+", "", str(value).casefold())
 
 
-def _edit_distance_args(args: dict) -> None:
-    """Check the arguments of :func:`edit_distance`: two strings."""
-    a, b = args["a"], args["b"]
-    if not isinstance(a, str) or not isinstance(b, str):
-        raise TypeError(f"edit_distance compares two strings, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
-
-
-@boundary(check=_edit_distance_args)
+@boundary(a="str", b="str")
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b.
 
@@ -866,6 +844,7 @@ def category_mapping(values: object, known: Sequence[str] | None = None,
     return table.astype({"count": "int64", "distance": "int64"})
 
 
+@boundary(values=with_options(_as_series), unmatched=one_of(("keep", "nan", "raise")))
 def normalize_categories(values: object, known: Sequence[str] | None = None,
                          max_distance: int = 2, synonyms: Mapping[str, str] | None = None,
                          unmatched: str = "keep") -> pd.Series:
@@ -890,9 +869,7 @@ def normalize_categories(values: object, known: Sequence[str] | None = None,
         Strings (object dtype), same index and name as ``values``. Used in lectures
         2.2 and 2.5.
     """
-    if unmatched not in ("keep", "nan", "raise"):
-        raise ValueError(f"unmatched must be 'keep', 'nan' or 'raise', got {unmatched!r}")
-    series = _as_series(values)
+    series = values
     table = category_mapping(series, known, max_distance, synonyms)
     failed = table[table["method"] == "unmatched"]
     if unmatched == "raise" and len(failed):
@@ -908,6 +885,7 @@ def normalize_categories(values: object, known: Sequence[str] | None = None,
 # --------------------------------------------------------------------------- evaluation
 
 
+@boundary(listings=check_frame, errors=check_frame)
 def logged_error_mask(listings: pd.DataFrame, errors: pd.DataFrame,
                       error_types: str | Sequence[str] | None = None) -> pd.DataFrame:
     """The cells an error log says are wrong, as a boolean frame shaped like ``listings``.
@@ -916,8 +894,6 @@ def logged_error_mask(listings: pd.DataFrame, errors: pd.DataFrame,
     :attr:`helpers.housing.MessyListings.errors`); rows of ``listings`` are matched by
     their ``Id``. Use it as the truth when scoring a detector. Used in lecture 2.2.
     """
-    listings = check_frame("listings", listings)
-    errors = check_frame("errors", errors)
     _columns(listings, "Id", "listings")
     _columns(errors, ["Id", "column", "error_type"], "errors")
     if error_types is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import metrics
 
-from helpers.checks import boundary, check_labels, check_splits, check_vector
+from helpers.checks import boundary, check_splits, check_vector
 
 __all__ = [
     "ComplexityCurve",
@@ -37,11 +37,7 @@ __all__ = [
 Loss = Callable[[np.ndarray, np.ndarray], float]
 
 
-def _vector(name: str, values: object) -> np.ndarray:
-    return check_vector(values, name)
-
-
-@boundary(y_true=_vector, y_pred=_vector, same_length=("y_true", "y_pred"))
+@boundary(y_true="vector", y_pred="vector", same_length=("y_true", "y_pred"))
 def mean_squared_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean of ``(y_true - y_pred)^2``; the default loss of the sweeps. Used in lecture 4.2.
 
@@ -50,14 +46,14 @@ def mean_squared_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(metrics.mean_squared_error(y_true, y_pred))
 
 
+@boundary(y_true="labels", y_pred="labels")
 def zero_one_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Fraction of wrong labels, ``1 - accuracy``, for classifiers. Used in lecture 4.2.
 
     ``sklearn.metrics.zero_one_loss`` on labels checked by
     :func:`helpers.checks.check_labels`.
     """
-    return float(metrics.zero_one_loss(check_labels(y_true, "y_true"),
-                                       check_labels(y_pred, "y_pred")))
+    return float(metrics.zero_one_loss(y_true, y_pred))
 
 
 # --------------------------------------------------------------------------- validation
@@ -68,7 +64,8 @@ def _check_data(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {X.shape}")
     if len(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+        raise ValueError(f"X and y must have the same number of rows (one value per row of "
+                         f"X), got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError("X and y are empty")
     return X, y
@@ -83,13 +80,6 @@ def _sizes(name: str, values: object) -> np.ndarray:
         raise ValueError(f"{name} must be positive and strictly increasing, got "
                          f"{sizes.astype(int).tolist()}")
     return np.asarray(values)
-
-
-def _check_nonempty(name: str, values: Sequence) -> list:
-    values = list(values)
-    if not values:
-        raise ValueError(f"{name} is empty")
-    return values
 
 
 # --------------------------------------------------------------------------- complexity
@@ -141,7 +131,9 @@ class ComplexityCurve:
 def _complexity_curve_args(args: dict) -> None:
     """Check and convert the arguments of :func:`complexity_curve` (in place)."""
     args["X"], args["y"] = _check_data(args["X"], args["y"])
-    args["values"] = _check_nonempty("values", args["values"])
+    values = args["values"] = list(args["values"])
+    if not values:
+        raise ValueError("values is empty")
     args["splits"] = check_splits(args["splits"], len(args["X"]))
 
 
@@ -275,7 +267,7 @@ def learning_curve(
     return LearningCurve(sizes=sizes, train_errors=train_errors, val_errors=val_errors)
 
 
-@boundary(sizes=_sizes, small_error=_vector, big_error=_vector,
+@boundary(sizes=_sizes, small_error="vector", big_error="vector",
           same_length=("sizes", "small_error", "big_error"))
 def crossover_size(sizes: object, small_error: object, big_error: object) -> int | None:
     """The smallest size from which the big model's error stays below the small model's.

@@ -28,8 +28,9 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from helpers.checks import boundary, check_int, check_matrix, check_target
+from helpers.checks import boundary, check_fitted_X, check_indices, check_params, check_target
 
 __all__ = [
     "BaggingClassifier",
@@ -40,6 +41,11 @@ __all__ = [
 ]
 
 _MAX_SEED = 2**31 - 1
+_BAGGING_PARAMS = {"n_estimators": [Interval(Integral, 1, None, closed="left")],
+                   "max_samples": [None, Interval(Integral, 1, None, closed="left"),
+                                   Interval(Real, 0, 1, closed="right")],
+                   "oob_score": ["boolean"],
+                   "random_state": [None, Interval(Integral, 0, None, closed="left")]}
 
 
 # --------------------------------------------------------------------------- validation
@@ -109,13 +115,7 @@ def out_of_bag_mask(indices: object, n: int) -> np.ndarray:
     numpy.ndarray
         ``(n,)`` booleans, True for the rows that do not occur in ``indices``.
     """
-    indices = np.asarray(indices)
-    if indices.size == 0:  # nothing drawn: every row is out of bag
-        indices = indices.astype(np.int64)
-    if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError("indices must be a 1-D array of integers")
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        raise ValueError(f"indices must lie in [0, {n})")
+    indices = check_indices("indices", indices, n, allow_empty=True)  # none: all out of bag
     return np.bincount(indices, minlength=n) == 0
 
 
@@ -157,25 +157,13 @@ class _Bagging(BaseEstimator):
             if not callable(getattr(estimator, method, None)):
                 raise TypeError(f"estimator must have a {method} method, got "
                                 f"{type(estimator).__name__}")
-        n_estimators = check_int("n_estimators", self.n_estimators, low=1)
-        if self.max_samples is None:
+        check_params(_BAGGING_PARAMS, vars(self), type(self).__name__)
+        m = self.max_samples
+        if m is None:
             m = n
-        elif isinstance(self.max_samples, Integral) and not isinstance(self.max_samples, bool):
-            m = check_int("max_samples", self.max_samples, low=1)
-        elif isinstance(self.max_samples, Real) and not isinstance(self.max_samples, bool):
-            if not (0.0 < self.max_samples <= 1.0):
-                raise ValueError("max_samples as a float is a fraction of the training set and "
-                                 f"must lie in (0, 1], got {self.max_samples}")
-            m = max(1, round(self.max_samples * n))
-        else:
-            raise TypeError("max_samples must be None, an int or a float, got "
-                            f"{type(self.max_samples).__name__}")
-        if not isinstance(self.oob_score, bool | np.bool_):
-            raise TypeError(f"oob_score must be a bool, got {type(self.oob_score).__name__}")
-        rs = self.random_state
-        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, Integral) or rs < 0):
-            raise ValueError(f"random_state must be None or a non-negative int, got {rs!r}")
-        return estimator, n_estimators, m
+        elif not isinstance(m, Integral):  # a fraction of the training set
+            m = max(1, round(m * n))
+        return estimator, int(self.n_estimators), int(m)
 
     # -- fitting
 
@@ -214,15 +202,11 @@ class _Bagging(BaseEstimator):
     @staticmethod
     def _check_sample_indices(sample_indices: Sequence, n: int,
                               n_estimators: int) -> list[np.ndarray]:
-        samples = [np.asarray(idx) for idx in sample_indices]
+        samples = [check_indices(f"sample_indices[{k}]", idx, n)
+                   for k, idx in enumerate(sample_indices)]
         if len(samples) != n_estimators:
             raise ValueError(f"sample_indices must hold one index array per estimator "
                              f"({n_estimators}), got {len(samples)}")
-        for k, idx in enumerate(samples):
-            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-                raise ValueError(f"sample_indices[{k}] must be a non-empty 1-D integer array")
-            if idx.min() < 0 or idx.max() >= n:
-                raise ValueError(f"sample_indices[{k}] must lie in [0, {n})")
         return samples
 
     def oob_average(self, X: np.ndarray, member_output: Callable[[object, np.ndarray], np.ndarray]
@@ -268,17 +252,6 @@ class _Bagging(BaseEstimator):
             average = totals / counts.reshape(-1, *([1] * (totals.ndim - 1)))
         return average, counts
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "estimators_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit first")
-
-    def _check_predict_X(self, X: object) -> np.ndarray:
-        self._check_fitted()
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the ensemble was fitted with "
-                             f"{self.n_features_in_}")
-        return X
 
 
 class BaggingRegressor(RegressorMixin, _Bagging):
@@ -362,7 +335,7 @@ class BaggingRegressor(RegressorMixin, _Bagging):
 
     def member_predictions(self, X: object) -> np.ndarray:
         """Every member's prediction, shape ``(n_estimators, n)``."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         with _checked():
             return np.stack([np.asarray(m.predict(X), dtype=float) for m in self.estimators_])
 
@@ -428,8 +401,7 @@ class BaggingClassifier(ClassifierMixin, _Bagging):
         BaggingClassifier
             The fitted ensemble.
         """
-        if self.voting not in ("hard", "soft"):
-            raise ValueError(f"voting must be 'hard' or 'soft', got {self.voting!r}")
+        check_params({"voting": [StrOptions({"hard", "soft"})]}, vars(self), "BaggingClassifier")
         if self.voting == "soft" and self.estimator is not None \
                 and not hasattr(self.estimator, "predict_proba"):
             raise TypeError("voting='soft' needs an estimator with predict_proba, got "
@@ -467,7 +439,7 @@ class BaggingClassifier(ClassifierMixin, _Bagging):
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Vote shares (hard voting) or average probabilities (soft), ``(n, n_classes)``."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         with _checked():
             scores = sum(self.member_scores(m, X) for m in self.estimators_)
         return scores / len(self.estimators_)

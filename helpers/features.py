@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.checks import boundary, check_int
+from helpers.checks import boundary, check_matrix, one_of
 from helpers.transforms import import_transformers, minilm_model_dir
 
 __all__ = [
@@ -84,13 +84,7 @@ def _check_token_lists(name: str, docs: object) -> list[list[str]]:
 # --------------------------------------------------------------------------- numbers
 
 
-def _bin_edges_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`bin_edges` (in place)."""
-    if args["strategy"] not in ("uniform", "quantile"):
-        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {args['strategy']!r}")
-
-
-@boundary(x="vector", num_bins="int >= 1", check=_bin_edges_args)
+@boundary(x="vector", num_bins="int >= 1", strategy=one_of(("uniform", "quantile")))
 def bin_edges(x: object, num_bins: int, strategy: str = "quantile") -> np.ndarray:
     """Edges of ``num_bins`` bins for a numeric column, learnt from training values.
 
@@ -265,6 +259,7 @@ def expand_datetime(dates: object, start: object = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- text
 
 
+@boundary(min_count="int >= 1", max_size="int >= 1 or None")
 def build_vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,
                      max_size: int | None = None) -> dict[str, int]:
     """Token -> column index for the tokens seen at least ``min_count`` times in ``docs``.
@@ -275,9 +270,6 @@ def build_vocabulary(docs: Sequence[Sequence[str]], min_count: int = 1,
     number of columns in check. Used in lecture 2.4.
     """
     docs = _check_token_lists("docs", docs)
-    min_count = check_int("min_count", min_count, low=1)
-    if max_size is not None:
-        max_size = check_int("max_size", max_size, low=1)
     counts = Counter(token for doc in docs for token in doc)
     ranked = sorted((t for t, c in counts.items() if c >= min_count),
                     key=lambda t: (-counts[t], t))
@@ -314,10 +306,8 @@ def bag_of_words(docs: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -
 
 
 def _check_counts(counts: object) -> np.ndarray:
-    counts = np.asarray(counts, dtype=float)
-    if counts.ndim != 2 or counts.shape[0] == 0:
-        raise ValueError(f"counts must be a non-empty 2-D matrix, got shape {counts.shape}")
-    if np.isnan(counts).any() or (counts < 0).any():
+    counts = check_matrix(counts, "counts")
+    if (counts < 0).any():
         raise ValueError("counts must be non-negative numbers without NaN")
     return counts
 
@@ -376,6 +366,7 @@ def load_minilm():
     return tokenizer, model.eval()
 
 
+@boundary(hidden="3-D tensor")
 def mean_pool(hidden, attention_mask):
     """Average the token vectors of each sequence, ignoring padding.
 
@@ -385,8 +376,6 @@ def mean_pool(hidden, attention_mask):
     """
     import torch
 
-    if not isinstance(hidden, torch.Tensor) or hidden.ndim != 3:
-        raise ValueError("hidden must be a (batch, tokens, dim) tensor")
     if not isinstance(attention_mask, torch.Tensor) or attention_mask.shape != hidden.shape[:2]:
         raise ValueError(f"attention_mask must be a tensor of shape {tuple(hidden.shape[:2])}")
     mask = attention_mask.to(hidden.dtype).unsqueeze(-1)

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from helpers.checks import boundary, check_positive_int, check_real, check_vector
+from helpers.checks import boundary, check_positive_int, instance
 
 __all__ = [
     "StepDistribution",
@@ -56,15 +57,24 @@ __all__ = [
     "uniform_deviation",
 ]
 
+def _bounded(name: str, values: object, *, low: float, inclusive: bool = True) -> np.ndarray:
+    """A :func:`helpers.checks.boundary` converter: a finite float array (or scalar) whose
+    entries are ``>= low`` (``> low`` unless ``inclusive``)."""
+    arr = np.asarray(values, dtype=float)
+    if not (np.isfinite(arr).all() and (arr >= low if inclusive else arr > low).all()):
+        raise ValueError(f"{name} must be {f'at least {low}' if inclusive else 'positive'} "
+                         f"and finite, got {values!r}")
+    return arr
+
+
+_AT_LEAST_1 = partial(_bounded, low=1)
+_POSITIVE = partial(_bounded, low=0, inclusive=False)
+
 # Largest number of (data set x bin) counters built at once by the simulations.
 _CHUNK_CELLS = 2_000_000
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_thresholds(thresholds: object) -> np.ndarray:
-    return check_vector(thresholds, "thresholds")  # the hypothesis class: >= 1 member
 
 
 def _check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
@@ -218,14 +228,7 @@ def threshold_grid(size: int) -> np.ndarray:
     return (np.arange(size) + 0.5) / size
 
 
-def _population_loss_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`threshold_population_loss` (in place)."""
-    args["thresholds"] = _check_thresholds(args["thresholds"])
-    if not isinstance(args["dist"], StepDistribution):
-        raise TypeError(f"dist must be a StepDistribution, got {type(args['dist']).__name__}")
-
-
-@boundary(check=_population_loss_args)
+@boundary(thresholds="vector", dist=instance(StepDistribution))
 def threshold_population_loss(thresholds: object, dist: StepDistribution) -> np.ndarray:
     """Exact ``L(h_t, D_all) = P(h_t(x) != y)`` of ``h_t(x) = 1[x > t]`` for every threshold.
 
@@ -244,12 +247,11 @@ def threshold_population_loss(thresholds: object, dist: StepDistribution) -> np.
 
 
 def _empirical_loss_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`threshold_empirical_loss` (in place)."""
-    args["thresholds"] = _check_thresholds(args["thresholds"])
+    """Check and convert ``x`` and ``y`` of :func:`threshold_empirical_loss` (in place)."""
     args["x"], args["y"] = _check_data(args["x"], args["y"])
 
 
-@boundary(check=_empirical_loss_args)
+@boundary(thresholds="vector", check=_empirical_loss_args)
 def threshold_empirical_loss(thresholds: object, x: object, y: object) -> np.ndarray:
     """``L(h_t, D)``, the fraction of errors of every threshold on every data set.
 
@@ -304,12 +306,7 @@ def erm_threshold(thresholds: object, x: object, y: object) -> np.ndarray:
     return np.argmin(threshold_empirical_loss(thresholds, x, y), axis=-1)
 
 
-def _uniform_deviation_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`uniform_deviation` (in place)."""
-    args["thresholds"] = _check_thresholds(args["thresholds"])
-
-
-@boundary(n="int >= 1", num_sets="int >= 1", rng="rng", check=_uniform_deviation_args)
+@boundary(thresholds="vector", n="int >= 1", num_sets="int >= 1", rng="rng")
 def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_sets: int,
                       rng: np.random.Generator) -> np.ndarray:
     """``max_h |L(h, D_train) - L(h, D_all)|`` for ``num_sets`` fresh training sets of size ``n``.
@@ -333,6 +330,7 @@ def uniform_deviation(thresholds: object, dist: StepDistribution, n: int, num_se
     return np.concatenate(deviations)
 
 
+@boundary(eps=_POSITIVE)
 def bad_set_frequency(thresholds: object, dist: StepDistribution, n: int, eps: object,
                       num_sets: int, rng: np.random.Generator) -> float | np.ndarray:
     """Fraction of ``num_sets`` training sets of size ``n`` that are bad for ``eps``.
@@ -341,50 +339,29 @@ def bad_set_frequency(thresholds: object, dist: StepDistribution, n: int, eps: o
     :func:`hoeffding_union_bound` bounds. ``eps`` may be an array: the same training
     sets are scored for every value. Used in appendix A.1.
     """
-    eps_arr = np.asarray(eps, dtype=float)
-    if not (np.isfinite(eps_arr).all() and (eps_arr > 0).all()):
-        raise ValueError(f"eps must be positive and finite, got {eps!r}")
     deviation = uniform_deviation(thresholds, dist, n, num_sets, rng)
-    frequency = (deviation[:, None] > eps_arr.ravel()[None]).mean(axis=0)
-    return float(frequency[0]) if eps_arr.ndim == 0 else frequency.reshape(eps_arr.shape)
+    frequency = (deviation[:, None] > eps.ravel()[None]).mean(axis=0)
+    return float(frequency[0]) if eps.ndim == 0 else frequency.reshape(eps.shape)
 
 
 # --------------------------------------------------------------------------- bounds
-
-
-def _check_bound_args(n: object, eps: object) -> tuple[np.ndarray, np.ndarray]:
-    n_arr, eps_arr = np.asarray(n, dtype=float), np.asarray(eps, dtype=float)
-    if not (np.isfinite(n_arr).all() and (n_arr >= 1).all()):
-        raise ValueError(f"n must be at least 1, got {n!r}")
-    if not (np.isfinite(eps_arr).all() and (eps_arr > 0).all()):
-        raise ValueError(f"eps must be positive and finite, got {eps!r}")
-    return n_arr, eps_arr
 
 
 def _scalar_or_array(value: np.ndarray) -> float | np.ndarray:
     return float(value) if value.ndim == 0 else value
 
 
+@boundary(n=_AT_LEAST_1, eps=_POSITIVE)
 def hoeffding_bound(n: object, eps: object) -> float | np.ndarray:
     """Hoeffding's bound ``2 exp(-2 n eps^2)`` for one hypothesis and a loss in [0, 1].
 
     ``P(|L(h, D_train) - L(h, D_all)| > eps) <= 2 exp(-2 n eps^2)`` when ``D_train`` holds
     ``n`` independent examples. Broadcasts over array arguments. Used in appendix A.1.
     """
-    n_arr, eps_arr = _check_bound_args(n, eps)
-    return _scalar_or_array(2 * np.exp(-2 * n_arr * eps_arr**2))
+    return _scalar_or_array(2 * np.exp(-2 * n * eps**2))
 
 
-def _union_bound_args(args: dict) -> None:
-    """Check the arguments of :func:`hoeffding_union_bound` and make them float arrays."""
-    size = np.asarray(args["num_hypotheses"], dtype=float)
-    if not (np.isfinite(size).all() and (size >= 1).all()):
-        raise ValueError(f"num_hypotheses must be at least 1, got {args['num_hypotheses']!r}")
-    args["num_hypotheses"] = size
-    args["n"], args["eps"] = _check_bound_args(args["n"], args["eps"])
-
-
-@boundary(check=_union_bound_args)
+@boundary(num_hypotheses=_AT_LEAST_1, n=_AT_LEAST_1, eps=_POSITIVE)
 def hoeffding_union_bound(num_hypotheses: object, n: object, eps: object
                           ) -> float | np.ndarray:
     """``P(D_train is bad) <= |H| * 2 exp(-2 n eps^2)``: Hoeffding plus the union bound.
@@ -396,19 +373,7 @@ def hoeffding_union_bound(num_hypotheses: object, n: object, eps: object
     return _scalar_or_array(num_hypotheses * 2 * np.exp(-2 * n * eps**2))
 
 
-def _samples_needed_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`samples_needed` (in place)."""
-    num_hypotheses = args["num_hypotheses"]
-    if isinstance(num_hypotheses, bool) or not isinstance(num_hypotheses, int | np.integer):
-        raise TypeError(f"num_hypotheses must be an int, got {type(num_hypotheses).__name__}")
-    if num_hypotheses < 1:
-        raise ValueError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
-    for name in ("eps", "prob"):
-        args[name] = check_real(name, args[name], low=0, high=1, low_inclusive=False,
-                                high_inclusive=False)
-
-
-@boundary(check=_samples_needed_args)
+@boundary(num_hypotheses="int >= 1", eps="real in (0, 1)", prob="real in (0, 1)")
 def samples_needed(num_hypotheses: int, eps: float, prob: float) -> int:
     """Smallest ``N`` with ``|H| * 2 exp(-2 N eps^2) <= prob``: ``ceil(ln(2|H|/prob) / (2 eps^2))``.
 
@@ -426,6 +391,7 @@ def _bins_of(x: np.ndarray, num_bins: int) -> np.ndarray:
     return np.minimum((x * num_bins).astype(np.int64), num_bins - 1)
 
 
+@boundary(dist=instance(StepDistribution))
 def histogram_population_loss(tables: object, dist: StepDistribution) -> np.ndarray:
     """Exact 0-1 loss of histogram classifiers: label ``tables[m, b]`` on bin ``b`` of ``B``.
 
@@ -444,15 +410,13 @@ def histogram_population_loss(tables: object, dist: StepDistribution) -> np.ndar
         ``(M,)`` losses.
     """
     tables = _check_tables(tables)
-    if not isinstance(dist, StepDistribution):
-        raise TypeError(f"dist must be a StepDistribution, got {type(dist).__name__}")
     edges = np.linspace(0, 1, tables.shape[1] + 1)
     positives = np.diff(dist.positive_mass(edges))
     negatives = np.diff(edges) - positives
     return tables @ negatives + (1 - tables) @ positives
 
 
-@boundary(num_bins="int >= 1")
+@boundary(num_bins="int >= 1", dist=instance(StepDistribution))
 def histogram_best(num_bins: int, dist: StepDistribution) -> np.ndarray:
     """The best histogram classifier with ``num_bins`` bins on ``dist``: ``h_all`` of the class.
 
@@ -466,8 +430,6 @@ def histogram_best(num_bins: int, dist: StepDistribution) -> np.ndarray:
     numpy.ndarray
         ``(num_bins,)`` 0/1 table.
     """
-    if not isinstance(dist, StepDistribution):
-        raise TypeError(f"dist must be a StepDistribution, got {type(dist).__name__}")
     edges = np.linspace(0, 1, num_bins + 1)
     positives = np.diff(dist.positive_mass(edges))
     return (positives > np.diff(edges) - positives).astype(np.int64)

@@ -20,7 +20,7 @@ non-negative entries, e.g. ``networkx.to_numpy_array(G)``.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_array, check_consistent_length, check_scalar
@@ -144,12 +144,9 @@ def _label_propagation_args(args: dict) -> None:
     ``n_classes`` defaults to the number of known classes."""
     args["W"], args["y"], args["n_classes"] = _propagation_inputs(args["W"], args["y"],
                                                                  args["n_classes"])
-    args["max_iter"] = int(check_scalar(args["max_iter"], "max_iter", Integral, min_val=1))
-    args["tol"] = float(check_scalar(args["tol"], "tol", Real, min_val=0,
-                                     include_boundaries="neither"))
 
 
-@boundary(check=_label_propagation_args)
+@boundary(max_iter="int >= 1", tol="real > 0.0", check=_label_propagation_args)
 def label_propagation(W: object, y: object, n_classes: int | None = None, *,
                       max_iter: int = 1000, tol: float = 1e-3) -> np.ndarray:
     """Propagate known labels along the edges (Zhu and Ghahramani 2002).
@@ -229,6 +226,7 @@ def harmonic_solution(W: object, y: object, n_classes: int | None = None) -> np.
     return F / np.where(total == 0, 1.0, total)
 
 
+@boundary(alpha="real in (0, 1)")
 def label_spreading(W: object, y: object, n_classes: int | None = None, *,
                     alpha: float = 0.2) -> np.ndarray:
     """Label spreading (Zhou et al. 2004), in closed form.
@@ -251,8 +249,6 @@ def label_spreading(W: object, y: object, n_classes: int | None = None, *,
     numpy.ndarray of shape (n, n_classes)
     """
     W, y, k = _propagation_inputs(W, y, n_classes)
-    alpha = float(check_scalar(alpha, "alpha", Real, min_val=0, max_val=1,
-                               include_boundaries="neither"))
     d = 1 / np.sqrt(W.sum(axis=1))
     S = d[:, None] * W * d[None, :]
     np.fill_diagonal(S, 0.0)

@@ -57,7 +57,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from numbers import Real
 from os import PathLike
 from pathlib import Path
 from types import MappingProxyType
@@ -65,7 +64,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from helpers.checks import boundary, check_frame, check_int
+from helpers.checks import boundary, check_frame, check_real, instance, optional
 
 __all__ = [
     "AMENITY_COLUMNS",
@@ -475,7 +474,7 @@ def _summaries(rng: np.random.Generator, types: np.ndarray, beds: np.ndarray, ba
     return out
 
 
-@boundary(n="int >= 1", seed="int >= 0")
+@boundary(n="int >= 1", seed="int >= 0", model=optional(instance(PriceModel)))
 def simulate_house_sales(n: int = HOUSE_SALES_N, seed: int = 0,
                          model: PriceModel | None = None) -> HouseSales:
     """Simulate ``n`` house sales around Palo Alto and Sunnyvale in 2020-2021.
@@ -499,8 +498,6 @@ def simulate_house_sales(n: int = HOUSE_SALES_N, seed: int = 0,
         The clean table, the expected log prices, the noise and the model.
     """
     model = PRICE_MODEL if model is None else model
-    if not isinstance(model, PriceModel):
-        raise TypeError(f"model must be a PriceModel, got {type(model).__name__}")
     rng = np.random.default_rng([seed, 0])
 
     type_names = np.array(HOUSE_TYPES, dtype=object)
@@ -845,9 +842,7 @@ def _check_error_rates(rates: Mapping) -> dict[str, dict[str, float]]:
             if column not in _SUPPORTED[kind]:
                 raise ValueError(f"error type {kind!r} is not supported for column {column!r}; "
                                  f"supported: {_SUPPORTED[kind]}")
-            if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 <= rate <= 1:
-                raise ValueError(f"rate of {kind!r} errors in {column!r} must be in [0, 1], "
-                                 f"got {rate!r}")
+            check_real(f"the rate of {kind!r} errors in {column!r}", rate, low=0, high=1)
         out[kind] = {c: float(r) for c, r in per_column.items()}
     return out
 
@@ -893,6 +888,7 @@ def _corrupt(kind: str, column: str, value: str, area: float,
     return str(others[rng.integers(len(others))])
 
 
+@boundary(sales=instance(HouseSales), seed="int >= 0")
 def messy_listings(sales: HouseSales, seed: int = 0,
                    error_rates: Mapping[str, Mapping[str, float]] | None = None
                    ) -> MessyListings:
@@ -920,9 +916,6 @@ def messy_listings(sales: HouseSales, seed: int = 0,
     MessyListings
         The listings (strings), the error log and each listing's source house Id.
     """
-    if not isinstance(sales, HouseSales):
-        raise TypeError(f"sales must be a HouseSales, got {type(sales).__name__}")
-    seed = check_int("seed", seed, low=0)
     rates = _check_error_rates(DEFAULT_ERROR_RATES if error_rates is None else error_rates)
     rng = np.random.default_rng([seed, 1])
     canon = render_listings(sales.data)

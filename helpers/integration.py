@@ -17,14 +17,12 @@ typical ways, and each function here makes one of them visible:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_frame
+from helpers.checks import boundary, check_frame
 
 __all__ = [
     "anti_join",
@@ -176,6 +174,7 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
+@boundary(df=check_frame, max_categories="int >= 2", atol="real >= 0.0")
 def redundant_columns(
     df: pd.DataFrame, *, max_categories: int = 50, atol: float = 1e-9
 ) -> pd.DataFrame:
@@ -209,12 +208,6 @@ def redundant_columns(
         Columns ``column``, ``reason``, ``partner`` (empty string for constants), one
         row per finding.
     """
-    df = check_frame("df", df)
-    if isinstance(max_categories, bool) or not isinstance(max_categories, Integral) \
-            or max_categories < 2:
-        raise ValueError(f"max_categories must be an int >= 2, got {max_categories!r}")
-    if isinstance(atol, bool) or not isinstance(atol, Real) or not atol >= 0:
-        raise ValueError(f"atol must be a non-negative number, got {atol!r}")
     findings = []
     columns = list(df.columns)
     for j, col in enumerate(columns):
@@ -246,6 +239,7 @@ def redundant_columns(
 # --------------------------------------------------------------------------- values
 
 
+@boundary(df=check_frame, atol="real >= 0.0")
 def find_conflicts(
     df: pd.DataFrame, col_a: str, col_b: str, *, atol: float = 0.0
 ) -> pd.DataFrame:
@@ -260,10 +254,7 @@ def find_conflicts(
     pandas.DataFrame
         The conflicting rows of ``df`` (all columns).
     """
-    df = check_frame("df", df)
     _check_columns(df, [col_a, col_b], "df")
-    if isinstance(atol, bool) or not isinstance(atol, Real) or not atol >= 0:
-        raise ValueError(f"atol must be a non-negative number, got {atol!r}")
     a, b = df[col_a], df[col_b]
     both = a.notna() & b.notna()
     if _is_numeric(a) and _is_numeric(b):
@@ -308,6 +299,7 @@ def resolve_closest(a: object, b: object, expected: object) -> np.ndarray:
     return out
 
 
+@boundary(result=check_frame, reference=check_frame, rtol="real >= 0.0")
 def count_mismatches(
     result: pd.DataFrame, reference: pd.DataFrame, *, rtol: float = 1e-9
 ) -> pd.Series:
@@ -322,16 +314,12 @@ def count_mismatches(
     pandas.Series of int
         Mismatch count per column of ``reference``; ``.sum()`` is the total.
     """
-    result, reference = check_frame("result", result), check_frame("reference", reference)
     if sorted(map(str, result.columns)) != sorted(map(str, reference.columns)):
         raise ValueError(f"the frames have different columns: {sorted(result.columns)} vs "
                          f"{sorted(reference.columns)}")
     if len(result) != len(reference):
         raise ValueError(f"the frames have different numbers of rows: {len(result)} vs "
                          f"{len(reference)}")
-    if isinstance(rtol, bool) or not isinstance(rtol, Real) or not rtol >= 0 \
-            or math.isnan(rtol):
-        raise ValueError(f"rtol must be a non-negative number, got {rtol!r}")
     counts = {}
     for col in reference.columns:
         x, y = result[col].reset_index(drop=True), reference[col].reset_index(drop=True)

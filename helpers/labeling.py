@@ -24,14 +24,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from functools import partial
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods
 
-from helpers.checks import boundary, check_labels, check_positive_int, one_of
+from helpers.checks import (
+    boundary,
+    check_indices,
+    check_int,
+    check_labels,
+    check_params,
+    check_proba,
+    check_vector,
+    one_of,
+    with_options,
+)
 
 __all__ = [
     "ABSTAIN",
@@ -60,13 +72,8 @@ STRATEGIES = ("random", *UNCERTAINTY_METHODS, "qbc")
 
 
 def _check_classifier(estimator: object, name: str = "estimator", proba: bool = True) -> None:
-    needed = ("fit", "predict_proba") if proba else ("fit", "predict")
-    missing = [m for m in needed if not hasattr(estimator, m)]
-    if missing:
-        raise TypeError(
-            f"{name} must be a scikit-learn-style classifier with "
-            f"{' and '.join(needed)}; {type(estimator).__name__} lacks {', '.join(missing)}"
-        )
+    needed = ["fit", "predict_proba"] if proba else ["fit", "predict"]
+    check_params({name: [HasMethods(needed)]}, {name: estimator}, "active_learning")
 
 
 def _as_features(X: object, name: str, allow_empty: bool = False):
@@ -141,14 +148,6 @@ class SelfTrainingResult:
 
 def _self_training_args(args: dict) -> None:
     """Check and convert the arguments of :func:`self_training` (in place)."""
-    _check_classifier(args["estimator"])
-    student, threshold = args["student"], args["threshold"]
-    if student is not None and not hasattr(student, "fit"):
-        raise TypeError(f"student must have a fit method, got {type(student).__name__}")
-    if isinstance(threshold, bool) or not isinstance(threshold, Real):
-        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
-    if not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
     X_labeled = args["X_labeled"] = _as_features(args["X_labeled"], "X_labeled")
     args["y_labeled"] = _as_labels(args["y_labeled"], "y_labeled", X_labeled.shape[0])
     X_unlabeled = args["X_unlabeled"] = _as_features(args["X_unlabeled"], "X_unlabeled",
@@ -159,7 +158,8 @@ def _self_training_args(args: dict) -> None:
                                          X_unlabeled.shape[0])
 
 
-@boundary(max_rounds="int >= 1", check=_self_training_args)
+@boundary(estimator=[HasMethods(["fit", "predict_proba"])], student=[None, HasMethods(["fit"])],
+          threshold="real in [0, 1]", max_rounds="int >= 1", check=_self_training_args)
 def self_training(
     estimator: object,
     X_labeled: object,
@@ -260,21 +260,7 @@ def self_training(
 # --------------------------------------------------------------------------- active learning
 
 
-def _as_proba(proba: object) -> np.ndarray:
-    p = np.asarray(proba, dtype=float)
-    if p.ndim != 2:
-        raise ValueError(f"proba must be 2-D (examples x classes), got shape {p.shape}")
-    if p.shape[1] < 2:
-        raise ValueError(f"proba needs at least 2 classes (columns), got {p.shape[1]}")
-    if np.isnan(p).any():
-        raise ValueError("proba contains NaN")
-    if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("each row of proba must be a probability distribution "
-                         "(non-negative, summing to 1)")
-    return p
-
-
-@boundary(method=one_of(UNCERTAINTY_METHODS), proba=lambda _, p: _as_proba(p))
+@boundary(method=one_of(UNCERTAINTY_METHODS), proba=partial(check_proba, min_classes=2))
 def uncertainty_scores(proba: object, method: str = "entropy") -> np.ndarray:
     """How unsure a classifier is about each example; larger means more uncertain.
 
@@ -348,20 +334,15 @@ def vote_entropy(votes: object) -> np.ndarray:
     return -(freq * logs).sum(axis=1)
 
 
+@boundary(scores=with_options(check_vector, allow_inf=True), k="int >= 1")
 def select_queries(scores: object, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores, largest first; ties go to the lower index.
 
     Used in lecture 1.4.
     """
-    s = np.asarray(scores, dtype=float)
-    if s.ndim != 1:
-        raise ValueError(f"scores must be 1-D, got shape {s.shape}")
-    if np.isnan(s).any():
-        raise ValueError("scores contains NaN")
-    k = check_positive_int("k", k)
-    if k > s.size:
-        raise ValueError(f"cannot select {k} queries from {s.size} candidates")
-    return np.argsort(-s, kind="stable")[:k]
+    if k > scores.size:
+        raise ValueError(f"cannot select {k} queries from {scores.size} candidates")
+    return np.argsort(-scores, kind="stable")[:k]
 
 
 @dataclass
@@ -400,8 +381,6 @@ def _committee_votes(committee, X_train, y_train, X_candidates, rng, bootstrap):
 def _active_learning_args(args: dict) -> None:
     """Check and convert the arguments of :func:`active_learning` (in place)."""
     strategy, committee = args["strategy"], args["committee"]
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     _check_classifier(args["estimator"], proba=strategy in UNCERTAINTY_METHODS)
     if strategy == "qbc":
         if committee is None or len(committee) < 2:
@@ -417,15 +396,10 @@ def _active_learning_args(args: dict) -> None:
     args["rng"] = np.random.default_rng(args["rng"])
     n_pool, initial = args["X_pool"].shape[0], args["initial"]
     if isinstance(initial, Integral) and not isinstance(initial, bool):
-        initial = args["initial"] = check_positive_int("initial", initial)
-        if initial > n_pool:
-            raise ValueError(f"initial={initial} exceeds the pool size {n_pool}")
-        size = initial
+        size = args["initial"] = check_int("initial", initial, low=1, high=n_pool)
     else:
-        labeled = args["initial"] = np.asarray(initial, dtype=int)
-        if labeled.ndim != 1 or labeled.size == 0:
-            raise ValueError("initial indices must be a non-empty 1-D sequence")
-        if labeled.min() < 0 or labeled.max() >= n_pool or np.unique(labeled).size != labeled.size:
+        labeled = args["initial"] = check_indices("initial", initial, n_pool)
+        if np.unique(labeled).size != labeled.size:
             raise ValueError("initial indices must be distinct indices into the pool")
         size = labeled.size
     if size + n_rounds * batch_size > n_pool:
@@ -433,7 +407,8 @@ def _active_learning_args(args: dict) -> None:
                          f"{size} + {n_rounds} x {batch_size} labels requested")
 
 
-@boundary(batch_size="int >= 1", n_rounds="int >= 0", check=_active_learning_args)
+@boundary(strategy=one_of(STRATEGIES), batch_size="int >= 1", n_rounds="int >= 0",
+          check=_active_learning_args)
 def active_learning(
     estimator: object,
     X_pool: object,

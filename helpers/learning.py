@@ -30,7 +30,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from helpers.checks import boundary, check_int, check_matrix, check_real
+from helpers.checks import boundary, check_int, check_matrix, check_real, with_options
 
 __all__ = [
     "Corridor",
@@ -50,12 +50,8 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _as_points(name: str, X: object) -> np.ndarray:
-    """A finite float array of shape (n, d); a 1-D input is n points in 1 dimension."""
-    if X is None:
-        raise TypeError(f"{name} must be an array of points, got None")
-    X = np.asarray(X)
-    return check_matrix(X[:, None] if X.ndim == 1 else X, name)
+# A finite float array of shape (n, d); a 1-D input is n points in 1 dimension.
+_as_points = with_options(check_matrix, one_d="column")
 
 
 COUNT = [Interval(Integral, 1, None, closed="left")]
@@ -375,10 +371,7 @@ class Corridor:
 
     def __post_init__(self) -> None:
         check_int("length", self.length, low=3)
-        start = check_int("start", self.start, low=1)
-        if start > self.length - 2:
-            raise ValueError(f"start must be an inner cell in [1, {self.length - 2}], "
-                             f"got {start}")
+        check_int("start", self.start, low=1, high=self.length - 2)  # an inner cell
         for name in ("left_reward", "right_reward", "step_reward"):
             check_real(name, getattr(self, name))
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from helpers.checks import boundary, check_float_tensor, check_int
+from helpers.checks import boundary, check_class_indices, check_int, check_tensor
 from helpers.neural import cross_entropy, dense, softmax
 from helpers.sgd import augment_with_ones, data_iter, linreg, linreg_grad, squared_loss
 
@@ -51,15 +51,6 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_features(X: object) -> torch.Tensor:
-    X = check_float_tensor("X", X, min_ndim=2)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {tuple(X.shape)}")
-    if not torch.isfinite(X).all():
-        raise ValueError("X contains infinite values")
-    return X
-
-
 def _check_targets(y: object, n: int) -> torch.Tensor:
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"y must be a torch tensor, got {type(y).__name__}")
@@ -74,18 +65,10 @@ def _check_targets(y: object, n: int) -> torch.Tensor:
 
 
 def _check_labels(y: object, n: int, num_classes: int | None = None) -> tuple[torch.Tensor, int]:
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a torch tensor of class labels, got {type(y).__name__}")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (one class label per example), got shape {tuple(y.shape)}")
-    if y.is_floating_point() or y.dtype == torch.bool:
-        raise TypeError(f"y must hold integer class labels, got {y.dtype}")
-    if len(y) != n:
-        raise ValueError(f"X has {n} rows but y has {len(y)} labels")
-    if num_classes is None:
-        num_classes = int(y.max()) + 1
+    y = check_class_indices("y", y, n)
+    num_classes = int(y.max()) + 1 if num_classes is None else num_classes
     num_classes = check_int("num_classes", num_classes, low=2)
-    if int(y.min()) < 0 or int(y.max()) >= num_classes:
+    if int(y.max()) >= num_classes:
         raise ValueError(f"labels must lie in [0, {num_classes - 1}], "
                          f"got [{int(y.min())}, {int(y.max())}]")
     return y, num_classes
@@ -95,12 +78,11 @@ def _check_labels(y: object, n: int, num_classes: int | None = None) -> tuple[to
 
 
 def _least_squares_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`least_squares` (in place)."""
-    X = args["X"] = _check_features(args["X"])
-    args["y"] = _check_targets(args["y"], len(X))
+    """Check ``y`` of :func:`least_squares` against ``X`` (in place)."""
+    args["y"] = _check_targets(args["y"], len(args["X"]))
 
 
-@boundary(l2="real >= 0.0", check=_least_squares_args)
+@boundary(X="2-D float tensor", l2="real >= 0.0", check=_least_squares_args)
 def least_squares(
     X: torch.Tensor, y: torch.Tensor, *, fit_intercept: bool = True, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -174,7 +156,7 @@ class GDResult:
 
 def _linreg_gd_args(args: dict) -> None:
     """Check and convert the arguments of :func:`linreg_gradient_descent` (in place)."""
-    X = args["X"] = _check_features(args["X"])
+    X = args["X"]
     y = args["y"] = _check_targets(args["y"], len(X))
     if y.shape[1] != 1:
         raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
@@ -186,7 +168,7 @@ def _linreg_gd_args(args: dict) -> None:
         raise ValueError(f"w_init must have shape ({d}, 1), got {tuple(args['w_init'].shape)}")
 
 
-@boundary(lr="real > 0.0", num_steps="int >= 1", check=_linreg_gd_args)
+@boundary(X="2-D float tensor", lr="real > 0.0", num_steps="int >= 1", check=_linreg_gd_args)
 def linreg_gradient_descent(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -268,7 +250,7 @@ def fit_regression_classifier(
     b : torch.Tensor
         ``(num_classes,)`` biases.
     """
-    X = _check_features(X)
+    X = check_tensor("X", X, ndim=2, dtype="float")
     y, num_classes = _check_labels(y, len(X), num_classes)
     Y = torch.nn.functional.one_hot(y.long(), num_classes).to(X.dtype)
     return least_squares(X, Y, l2=l2)
@@ -281,7 +263,7 @@ def predict_classes(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = N
     Works for any linear scores, from :func:`fit_regression_classifier` or from
     softmax regression (softmax is increasing, so it does not change the arg-max).
     """
-    X = _check_features(X)
+    X = check_tensor("X", X, ndim=2, dtype="float")
     return dense(X, W, b).argmax(dim=1)
 
 
@@ -343,12 +325,11 @@ def softmax_regression_loss(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor,
 
 def _softmax_grad_args(args: dict) -> None:
     """Check and convert the arguments of :func:`softmax_regression_grad` (in place)."""
-    X = args["X"] = _check_features(args["X"])
-    W = args["W"]
+    X, W = args["X"], args["W"]
     args["y"] = _check_labels(args["y"], len(X), W.shape[1] if W.ndim == 2 else None)[0]
 
 
-@boundary(l2="real >= 0.0", check=_softmax_grad_args)
+@boundary(X="2-D float tensor", l2="real >= 0.0", check=_softmax_grad_args)
 def softmax_regression_grad(
     X: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor, l2: float = 0.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -394,11 +375,11 @@ class SoftmaxRegressionResult:
 def _train_softmax_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train_softmax_regression` (in place);
     ``num_classes`` defaults to ``max(y) + 1``."""
-    X = args["X"] = _check_features(args["X"])
-    args["y"], args["num_classes"] = _check_labels(args["y"], len(X), args["num_classes"])
+    args["y"], args["num_classes"] = _check_labels(args["y"], len(args["X"]),
+                                                   args["num_classes"])
 
 
-@boundary(lr="real > 0.0", num_epochs="int >= 1", l2="real >= 0.0",
+@boundary(X="2-D float tensor", lr="real > 0.0", num_epochs="int >= 1", l2="real >= 0.0",
           batch_size="int >= 1 or None", check=_train_softmax_args)
 def train_softmax_regression(
     X: torch.Tensor,

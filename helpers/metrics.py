@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn import metrics as sklearn_metrics
 
-from helpers.checks import boundary, check_labels, check_same_length
+from helpers.checks import boundary, check_labels, check_same_length, check_vector
 
 __all__ = [
     "BinaryCounts",
@@ -67,18 +67,10 @@ def _as_binary(name: str, values: object) -> np.ndarray:
 
 
 def _as_scores(name: str, values: object) -> np.ndarray:
-    if values is None or isinstance(values, str | bytes):
-        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}")
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN at index {int(np.flatnonzero(np.isnan(arr))[0])}; "
-                         "a NaN score has no place in a ranking")
-    return arr
+    """Scores to rank: a non-empty 1-D float array without NaN (infinity is ordered)."""
+    if np.asarray(values).dtype == bool:
+        raise TypeError(f"{name} must be real numbers, got dtype bool")
+    return check_vector(values, name, allow_inf=True)
 
 
 def _binary_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]:
@@ -245,16 +237,8 @@ class PerClassReport:
     support: np.ndarray
 
 
-def _per_class_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`per_class_precision_recall` (in place)."""
-    y_true = args["y_true"] = check_labels(args["y_true"], "y_true")
-    y_pred = args["y_pred"] = check_labels(args["y_pred"], "y_pred")
-    check_same_length(y_true=y_true, y_pred=y_pred)
-    if args["labels"] is not None:
-        args["labels"] = check_labels(args["labels"], "labels")
-
-
-@boundary(check=_per_class_args)
+@boundary(y_true="labels", y_pred="labels", labels="labels or None",
+          same_length=("y_true", "y_pred"))
 def per_class_precision_recall(
     y_true: object, y_pred: object, labels: object | None = None
 ) -> PerClassReport:
@@ -330,15 +314,13 @@ def roc_curve(y_true: object, scores: object) -> tuple[np.ndarray, np.ndarray, n
     return fps / fps[-1], tps / tps[-1], thresholds
 
 
+@boundary(x=_as_scores, y=_as_scores, same_length=("x", "y"))
 def trapezoid_area(x: object, y: object) -> float:
     """Area under a curve through the points ``(x[i], y[i])`` by the trapezoid rule.
 
     ``x`` must be monotone (non-decreasing or non-increasing), as a ROC curve's fpr
     is. Reference: ``sklearn.metrics.auc``. Used in lecture 4.1.
     """
-    x = _as_scores("x", x)
-    y = _as_scores("y", y)
-    check_same_length(x=x, y=y)
     if len(x) < 2:
         raise ValueError(f"at least 2 points are needed to compute an area, got {len(x)}")
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import boundary, check_int, check_real, check_rng, one_of
+from helpers.checks import boundary, check_int, one_of, with_options
 
 REDUCTIONS = ("mean", "max")
 
@@ -143,6 +143,8 @@ def drift_score(reference: object, batch: object, reduce: str = "mean") -> float
     return float(stats.mean() if reduce == "mean" else stats.max())
 
 
+@boundary(reference=with_options(_as_table), holdout=with_options(_as_table), rng="rng",
+          n_batches="int >= 1", quantile="real in (0, 1]", reduce=one_of(REDUCTIONS))
 def calibrate_threshold(
     reference: object,
     holdout: object,
@@ -191,14 +193,9 @@ def calibrate_threshold(
         ``n_batches`` is not positive, ``quantile`` is outside ``(0, 1]``, or the
         tables are invalid.
     """
-    ref = _as_table(reference, "reference")
-    held = _as_table(holdout, "holdout")
-    batch_size = check_int("batch_size", batch_size, low=1, high=held.shape[0])
-    n_batches = check_int("n_batches", n_batches, low=1)
-    quantile = check_real("quantile", quantile, low=0.0, high=1.0, low_inclusive=False)
-    rng = check_rng(rng)
+    batch_size = check_int("batch_size", batch_size, low=1, high=holdout.shape[0])
     scores = [
-        drift_score(ref, held[rng.choice(held.shape[0], size=batch_size, replace=False)],
+        drift_score(reference, holdout[rng.choice(len(holdout), size=batch_size, replace=False)],
                     reduce=reduce)
         for _ in range(n_batches)
     ]

@@ -34,15 +34,15 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int, check_positive_float
-from helpers.neural import _pair, conv_output_shape, conv_params, dense_params
+from helpers.checks import boundary, check_int, instance
+from helpers.neural import _odd_kernel, _pair, conv_output_shape, conv_params, dense_params
+from helpers.training import _check_data
 from helpers.tuning import Categorical, DataSplit, SearchSpace
 
 __all__ = [
@@ -82,19 +82,6 @@ CNN_KEYS = ("num_blocks", "channels", "kernel_size", "pool", "num_hiddens")
 
 
 
-def _check_kernel(kernel_size: object) -> int:
-    k = check_int("kernel_size", kernel_size, low=1)
-    if k % 2 == 0:
-        raise ValueError(f"kernel_size must be odd so that padding keeps the size, got {k}")
-    return k
-
-
-def _check_seed(seed: object) -> int | None:
-    if seed is None:
-        return None
-    return check_int("seed", seed, low=0)
-
-
 def _seeded_build(seed: int | None, build: Any) -> nn.Module:
     """Run ``build()`` with torch's global generator seeded, restoring its state afterwards."""
     if seed is None:
@@ -104,7 +91,8 @@ def _seeded_build(seed: int | None, build: Any) -> nn.Module:
         return build()
 
 
-def _check_config(config: object) -> dict[str, Any]:
+def _check_config(_: str, config: object) -> dict[str, Any]:
+    """A :func:`helpers.checks.boundary` converter for an architecture of build_cnn."""
     if not isinstance(config, Mapping):
         raise TypeError(f"config must be a mapping, got {type(config).__name__}")
     missing = [k for k in CNN_KEYS if k not in config]
@@ -117,7 +105,7 @@ def _check_config(config: object) -> dict[str, Any]:
     return {
         "num_blocks": check_int("num_blocks", config["num_blocks"], low=1),
         "channels": check_int("channels", config["channels"], low=1),
-        "kernel_size": _check_kernel(config["kernel_size"]),
+        "kernel_size": _odd_kernel("kernel_size", config["kernel_size"]),
         "pool": bool(config["pool"]),
         "num_hiddens": check_int("num_hiddens", config["num_hiddens"], low=0),
     }
@@ -161,15 +149,8 @@ def _block_sizes(config: Mapping[str, Any], image_size: int) -> list[tuple[int, 
     return sizes
 
 
-def _build_cnn_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`build_cnn` (in place)."""
-    args["config"] = _check_config(args["config"])
-    for name in ("image_size", "in_channels", "num_classes"):
-        args[name] = check_int(name, args[name], low=1)
-    args["seed"] = _check_seed(args["seed"])
-
-
-@boundary(check=_build_cnn_args)
+@boundary(config=_check_config, image_size="int >= 1", in_channels="int >= 1",
+          num_classes="int >= 1", seed="int >= 0 or None")
 def build_cnn(
     config: Mapping[str, Any],
     image_size: int = 8,
@@ -218,6 +199,8 @@ def build_cnn(
     return _seeded_build(seed, build)
 
 
+@boundary(config=_check_config, image_size="int >= 1", in_channels="int >= 1",
+          num_classes="int >= 1")
 def cnn_num_parameters(config: Mapping[str, Any], image_size: int = 8, in_channels: int = 1,
                        num_classes: int = 10) -> int:
     """Parameters of :func:`build_cnn` computed from the per-layer formulas, without building it.
@@ -226,10 +209,7 @@ def cnn_num_parameters(config: Mapping[str, Any], image_size: int = 8, in_channe
     the dense layers, whose input is ``channels x s^2`` for the final feature-map size
     ``s``. Used in lecture 9.3.
     """
-    cfg = _check_config(config)
-    image_size = check_int("image_size", image_size, low=1)
-    in_channels = check_int("in_channels", in_channels, low=1)
-    num_classes = check_int("num_classes", num_classes, low=1)
+    cfg = config
     c, k = cfg["channels"], cfg["kernel_size"]
     total = conv_params(in_channels, c, k) + (cfg["num_blocks"] - 1) * conv_params(c, c, k)
     flat = c * _block_sizes(cfg, image_size)[-1][0] ** 2
@@ -239,6 +219,7 @@ def cnn_num_parameters(config: Mapping[str, Any], image_size: int = 8, in_channe
     return total + dense_params(flat, num_classes)
 
 
+@boundary(data=instance(DataSplit), image_size="int >= 8")
 def digit_images(data: DataSplit, image_size: int = 8) -> DataSplit:
     """The digits split of :func:`~helpers.tuning.load_digits_split` as float32 images.
 
@@ -247,9 +228,6 @@ def digit_images(data: DataSplit, image_size: int = 8) -> DataSplit:
     ``(1, image_size, image_size)``. Upsampling adds pixels but no information: it is
     how lecture 9.3 varies the input resolution of a network. Used in lecture 9.3.
     """
-    if not isinstance(data, DataSplit):
-        raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
-    image_size = check_int("image_size", image_size, low=8)
 
     def images(X: torch.Tensor) -> torch.Tensor:
         if X.ndim != 2 or X.shape[1] != 64:
@@ -291,7 +269,7 @@ def dense_flops(num_inputs: int, num_outputs: int) -> int:
     return 2 * dense_params(num_inputs, num_outputs, bias=False)
 
 
-def _check_input_shape(input_shape: object) -> tuple[int, ...]:
+def _check_input_shape(_: str, input_shape: object) -> tuple[int, ...]:
     if not isinstance(input_shape, Sequence) or isinstance(input_shape, str):
         raise TypeError(f"input_shape must be a tuple such as (1, 8, 8), got {input_shape!r}")
     if len(input_shape) == 0:
@@ -299,6 +277,7 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
     return tuple(check_int("input_shape entries", s, low=1) for s in input_shape)
 
 
+@boundary(net="module", input_shape=_check_input_shape)
 def flops_by_layer(net: nn.Module, input_shape: Sequence[int],
                    **forward_kwargs: Any) -> list[tuple[str, int]]:
     """FLOPs of every ``Conv2d`` and ``Linear`` layer of ``net`` on one example, in call order.
@@ -314,9 +293,7 @@ def flops_by_layer(net: nn.Module, input_shape: Sequence[int],
     list of (str, int)
         The layer's name in ``net.named_modules()`` and its FLOPs.
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    shape = _check_input_shape(input_shape)
+    shape = input_shape
     records: list[tuple[str, int]] = []
 
     def hook(name: str):
@@ -350,6 +327,7 @@ def count_flops(net: nn.Module, input_shape: Sequence[int], **forward_kwargs: An
     return sum(f for _, f in flops_by_layer(net, input_shape, **forward_kwargs))
 
 
+@boundary(net="module", input_shape=_check_input_shape)
 def torch_flops(net: nn.Module, input_shape: Sequence[int], **forward_kwargs: Any) -> int:
     """FLOPs of ``net`` on one example as counted by ``torch.utils.flop_counter.FlopCounterMode``.
 
@@ -357,9 +335,7 @@ def torch_flops(net: nn.Module, input_shape: Sequence[int], **forward_kwargs: An
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    shape = _check_input_shape(input_shape)
+    shape = input_shape
     was_training = net.training
     try:
         net.eval()
@@ -473,17 +449,14 @@ class Supernet(nn.Module):
         equally weighted).
     """
 
+    @boundary(num_cells="int >= 1", channels="int >= 1", image_size="int >= 2",
+              in_channels="int >= 1", num_classes="int >= 1", seed="int >= 0 or None")
     def __init__(self, num_cells: int = 3, channels: int = 8, ops: Sequence[str] = CANDIDATE_OPS,
                  image_size: int = 8, in_channels: int = 1, num_classes: int = 10, *,
                  seed: int | None = None) -> None:
         super().__init__()
-        num_cells = check_int("num_cells", num_cells, low=1)
-        channels = check_int("channels", channels, low=1)
         self.op_names = _check_ops(ops)
-        self.image_size = check_int("image_size", image_size, low=2)
-        in_channels = check_int("in_channels", in_channels, low=1)
-        num_classes = check_int("num_classes", num_classes, low=1)
-        seed = _check_seed(seed)
+        self.image_size = image_size
 
         def build() -> tuple[nn.Module, nn.ModuleList, nn.Module]:
             stem, head = _stem_and_head(channels, self.image_size, in_channels, num_classes)
@@ -543,6 +516,8 @@ class Supernet(nn.Module):
         return self.head(h)
 
 
+@boundary(channels="int >= 1", image_size="int >= 2", in_channels="int >= 1",
+          num_classes="int >= 1", seed="int >= 0 or None")
 def derived_cnn(choices: Sequence[str], channels: int = 8, image_size: int = 8,
                 in_channels: int = 1, num_classes: int = 10, *,
                 seed: int | None = None) -> nn.Sequential:
@@ -556,16 +531,12 @@ def derived_cnn(choices: Sequence[str], channels: int = 8, image_size: int = 8,
     for c in choices:
         if c not in CANDIDATE_OPS:
             raise ValueError(f"unknown operation {c!r}; choose from {list(CANDIDATE_OPS)}")
-    channels = check_int("channels", channels, low=1)
-    image_size = check_int("image_size", image_size, low=2)
-    in_channels = check_int("in_channels", in_channels, low=1)
-    num_classes = check_int("num_classes", num_classes, low=1)
 
     def build() -> nn.Sequential:
         stem, head = _stem_and_head(channels, image_size, in_channels, num_classes)
         return nn.Sequential(stem, *(make_op(c, channels) for c in choices), head)
 
-    return _seeded_build(_check_seed(seed), build)
+    return _seeded_build(seed, build)
 
 
 @dataclass
@@ -597,26 +568,19 @@ class DartsHistory:
 
 
 def _check_xy(X: object, y: object, what: str) -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"{what} must be torch tensors")
-    if X.ndim != 4 or len(X) == 0:
-        raise ValueError(f"{what}: X must be a non-empty (n, c, h, w) batch, got {tuple(X.shape)}")
-    if len(X) != len(y):
-        raise ValueError(f"{what}: X and y have {len(X)} and {len(y)} rows")
-    if torch.isnan(X).any():
-        raise ValueError(f"{what}: X contains NaN")
+    _check_data(X, y, "classification", what)
+    if X.ndim != 4:
+        raise ValueError(f"{what}: X must be a (n, c, h, w) batch, got {tuple(X.shape)}")
 
 
 def _train_darts_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train_darts` (in place)."""
-    if not isinstance(args["net"], Supernet):
-        raise TypeError(f"net must be a Supernet, got {type(args['net']).__name__}")
     _check_xy(args["X_train"], args["y_train"], "X_train and y_train")
     _check_xy(args["X_val"], args["y_val"], "X_val and y_val")
 
 
-@boundary(lr="real > 0.0", arch_lr="real > 0.0", num_epochs="int >= 1", batch_size="int >= 1",
-          seed="int >= 0", check=_train_darts_args)
+@boundary(net=instance(Supernet), lr="real > 0.0", arch_lr="real > 0.0", num_epochs="int >= 1",
+          batch_size="int >= 1", seed="int >= 0", check=_train_darts_args)
 def train_darts(
     net: Supernet,
     X_train: torch.Tensor,
@@ -707,16 +671,18 @@ class ResidualBlock(nn.Module):
     stack of blocks still trains (lecture 10.1). Used in lecture 9.3.
     """
 
+    @boundary(width="int >= 1", kernel_size=_odd_kernel)
     def __init__(self, width: int, kernel_size: int = 3) -> None:
         super().__init__()
-        k = _check_kernel(kernel_size)
-        self.conv = nn.Conv2d(check_int("width", width, low=1), width, k, padding=k // 2)
+        self.conv = nn.Conv2d(width, width, kernel_size, padding=kernel_size // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + torch.relu(self.conv(x))
 
 
-@boundary(depth="int >= 0", width="int >= 1")
+@boundary(depth="int >= 0", width="int >= 1", kernel_size=_odd_kernel, in_channels="int >= 1",
+          num_classes="int >= 1", pooled_size="int >= 1", residual="bool",
+          seed="int >= 0 or None")
 def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: int = 1,
                  num_classes: int = 10, pooled_size: int = 2, residual: bool = True,
                  seed: int | None = None) -> nn.Sequential:
@@ -730,12 +696,7 @@ def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: i
     resolution, so depth, width and resolution can be scaled independently, as
     EfficientNet does. Used in lecture 9.3.
     """
-    k = _check_kernel(kernel_size)
-    in_channels = check_int("in_channels", in_channels, low=1)
-    num_classes = check_int("num_classes", num_classes, low=1)
-    pooled_size = check_int("pooled_size", pooled_size, low=1)
-    if not isinstance(residual, bool):
-        raise TypeError(f"residual must be a bool, got {type(residual).__name__}")
+    k = kernel_size
 
     def block() -> nn.Module:
         if residual:
@@ -749,10 +710,11 @@ def scalable_cnn(depth: int, width: int, *, kernel_size: int = 3, in_channels: i
                    nn.Linear(width * pooled_size**2, num_classes)]
         return nn.Sequential(*layers)
 
-    return _seeded_build(_check_seed(seed), build)
+    return _seeded_build(seed, build)
 
 
-@boundary(depth="int >= 0", width="int >= 1")
+@boundary(depth="int >= 0", width="int >= 1", resolution="int >= 1", kernel_size=_odd_kernel,
+          in_channels="int >= 1", num_classes="int >= 1", pooled_size="int >= 1")
 def scalable_cnn_flops(depth: int, width: int, resolution: int, *, kernel_size: int = 3,
                        in_channels: int = 1, num_classes: int = 10, pooled_size: int = 2) -> int:
     """FLOPs of :func:`scalable_cnn` on one ``resolution x resolution`` example, in closed form.
@@ -761,17 +723,15 @@ def scalable_cnn_flops(depth: int, width: int, resolution: int, *, kernel_size: 
     ``2 k^2 w^2 r^2`` each, so for a deep, wide network the FLOPs grow as
     ``d x w^2 x r^2``. Used in lecture 9.3.
     """
-    r = check_int("resolution", resolution, low=1)
-    k = _check_kernel(kernel_size)
-    in_channels = check_int("in_channels", in_channels, low=1)
-    num_classes = check_int("num_classes", num_classes, low=1)
-    p = check_int("pooled_size", pooled_size, low=1)
+    r, k, p = resolution, kernel_size, pooled_size
     if p > r:
         raise ValueError(f"pooled_size={p} is larger than the resolution {r}")
     return (conv_flops(in_channels, width, k, r) + depth * conv_flops(width, width, k, r)
             + dense_flops(width * p**2, num_classes))
 
 
+@boundary(phi="real >= 0.0", base_depth="int >= 1", base_width="int >= 1",
+          base_resolution="int >= 1", alpha="real >= 1.0", beta="real >= 1.0", gamma="real >= 1.0")
 def compound_scale(phi: float, *, base_depth: int, base_width: int, base_resolution: int,
                    alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15) -> dict[str, int]:
     """EfficientNet's compound scaling: depth, width and resolution grown together by ``phi``.
@@ -788,14 +748,6 @@ def compound_scale(phi: float, *, base_depth: int, base_width: int, base_resolut
     dict
         ``{"depth": ..., "width": ..., "resolution": ...}``.
     """
-    if isinstance(phi, bool) or not isinstance(phi, Real) or not math.isfinite(phi) or phi < 0:
-        raise ValueError(f"phi must be a non-negative finite number, got {phi!r}")
-    base_depth = check_int("base_depth", base_depth, low=1)
-    base_width = check_int("base_width", base_width, low=1)
-    base_resolution = check_int("base_resolution", base_resolution, low=1)
-    for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
-        if check_positive_float(name, value) < 1:
-            raise ValueError(f"{name} must be >= 1 (scaling up), got {value}")
     return {
         "depth": math.ceil(base_depth * alpha**phi - 1e-9),
         "width": max(1, round(base_width * beta**phi)),
@@ -803,7 +755,7 @@ def compound_scale(phi: float, *, base_depth: int, base_width: int, base_resolut
     }
 
 
-@boundary(step="real > 0.0", max_value="real > 0.0", target="real > 0.0", tol="real > 0.0")
+@boundary(step="real > 0.0", max_value="real >= 1.0", target="real > 0.0", tol="real > 0.0")
 def compound_coefficients(step: float = 0.05, max_value: float = 2.0, target: float = 2.0,
                           tol: float = 0.1) -> list[tuple[float, float, float]]:
     """The grid of ``(alpha, beta, gamma)`` that EfficientNet searches, under its constraint.
@@ -813,8 +765,6 @@ def compound_coefficients(step: float = 0.05, max_value: float = 2.0, target: fl
     scaled by each such triple at ``phi = 1`` and keeps the most accurate. Used in
     lecture 9.3.
     """
-    if max_value < 1:
-        raise ValueError(f"max_value must be >= 1, got {max_value}")
     values = [round(1 + i * step, 10) for i in range(int((max_value - 1) / step + 1e-9) + 1)]
     return [(a, b, g) for a, b, g in itertools.product(values, repeat=3)
             if abs(a * b**2 * g**2 - target) <= tol]

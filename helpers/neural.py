@@ -18,7 +18,16 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int, check_positive_int
+from helpers.checks import (
+    boundary,
+    check_class_indices,
+    check_int,
+    check_positive_int,
+    check_tensor,
+    instance,
+    one_of,
+    optional,
+)
 
 __all__ = [
     "conv2d",
@@ -47,14 +56,13 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 # --------------------------------------------------------------------------- validation
 
 
-def _check_tensor(name: str, value: object, ndim: int | None = None) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
-    if ndim is not None and value.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(value.shape)}")
-    if value.numel() == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(value.shape)})")
-    return value
+def _odd_kernel(name: str, kernel_size: object) -> int:
+    """A :func:`helpers.checks.boundary` converter for an odd kernel size (padding
+    ``k // 2`` then keeps the size). Used in lectures 3.6 and 9.3."""
+    k = check_int(name, kernel_size, low=1)
+    if k % 2 == 0:
+        raise ValueError(f"{name} must be odd so that padding keeps the size, got {k}")
+    return k
 
 
 def _pair(name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int]:
@@ -73,7 +81,7 @@ def _pair(name: str, value: int | Sequence[int], minimum: int) -> tuple[int, int
 
 def _dense_args(args: dict) -> None:
     """Check the arguments of :func:`dense`."""
-    X, W, b = _check_tensor("X", args["X"], 2), _check_tensor("W", args["W"], 2), args["b"]
+    X, W, b = check_tensor("X", args["X"], ndim=2), check_tensor("W", args["W"], ndim=2), args["b"]
     if X.shape[1] != W.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but W has {W.shape[0]} rows")
     if b is not None and b.shape != (W.shape[1],):
@@ -107,7 +115,7 @@ def dense(X: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None = None) -> to
     return out + b
 
 
-@boundary(X=_check_tensor)
+@boundary(X="tensor")
 def relu(X: torch.Tensor) -> torch.Tensor:
     """Rectified linear unit ``max(x, 0)``, element-wise. Used in lecture 3.5.
 
@@ -117,7 +125,7 @@ def relu(X: torch.Tensor) -> torch.Tensor:
     return X * (X > 0)
 
 
-@boundary(X=_check_tensor)
+@boundary(X="tensor")
 def sigmoid(X: torch.Tensor) -> torch.Tensor:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, element-wise, without overflow.
 
@@ -136,7 +144,7 @@ def softmax(O: torch.Tensor) -> torch.Tensor:  # noqa: E741 - O for logits, as i
     Subtracting the row maximum first leaves the result unchanged and keeps ``exp``
     from overflowing. Used in lecture 3.5.
     """
-    _check_tensor("O", O, 2)
+    check_tensor("O", O, ndim=2)
     shifted = O - O.max(dim=1, keepdim=True).values
     e = torch.exp(shifted)
     return e / e.sum(dim=1, keepdim=True)
@@ -144,14 +152,8 @@ def softmax(O: torch.Tensor) -> torch.Tensor:  # noqa: E741 - O for logits, as i
 
 def _cross_entropy_args(args: dict) -> None:
     """Check the arguments of :func:`cross_entropy`: logits and integer labels."""
-    O, y = _check_tensor("O", args["O"], 2), _check_tensor("y", args["y"], 1)  # noqa: E741
-    if len(y) != len(O):
-        raise ValueError(f"O has {len(O)} rows but y has {len(y)} labels")
-    if y.is_floating_point():
-        raise TypeError(f"y must hold integer class labels, got {y.dtype}")
-    if int(y.min()) < 0 or int(y.max()) >= O.shape[1]:
-        raise ValueError(f"labels must lie in [0, {O.shape[1] - 1}], "
-                         f"got [{int(y.min())}, {int(y.max())}]")
+    O = check_tensor("O", args["O"], ndim=2)  # noqa: E741
+    check_class_indices("y", args["y"], len(O), O.shape[1])
 
 
 @boundary(check=_cross_entropy_args)
@@ -195,14 +197,8 @@ def _layer_sizes(num_inputs: int, num_hiddens: Sequence[int], num_outputs: int) 
     return [num_inputs, *_widths("num_hiddens", num_hiddens), num_outputs]
 
 
-def _generator(name: str, value: object) -> torch.Generator | None:
-    if value is not None and not isinstance(value, torch.Generator):
-        raise TypeError(f"{name} must be a torch.Generator or None")
-    return value
-
-
 @boundary(num_inputs="int >= 1", num_outputs="int >= 1", num_hiddens=_widths,
-          generator=_generator)
+          generator=optional(instance(torch.Generator)))
 def init_mlp_params(
     num_inputs: int,
     num_hiddens: Sequence[int],
@@ -243,7 +239,7 @@ def init_mlp_params(
 
 def _mlp_forward_args(args: dict) -> None:
     """Check the arguments of :func:`mlp_forward` (each layer is checked by dense)."""
-    _check_tensor("X", args["X"])
+    check_tensor("X", args["X"])
     params = args["params"]
     if len(params) == 0 or len(params) % 2:
         raise ValueError(f"params must be [W1, b1, ..., WL, bL], got {len(params)} tensors")
@@ -277,6 +273,7 @@ def mlp_forward(X: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor
     return H
 
 
+@boundary(activation=optional(one_of(sorted(ACTIVATIONS))))
 def mlp(
     num_inputs: int,
     num_hiddens: Sequence[int],
@@ -300,9 +297,6 @@ def mlp(
         Non-linearity after every hidden layer.
     """
     sizes = _layer_sizes(num_inputs, num_hiddens, num_outputs)
-    if activation is not None and activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None, "
-                         f"got {activation!r}")
     layers: list[nn.Module] = [nn.Flatten()]
     for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(d_in, d_out))
@@ -376,7 +370,7 @@ def train_mlp_scratch(
 
 def _corr2d_args(args: dict) -> None:
     """Check the arguments of :func:`corr2d`."""
-    X, K = _check_tensor("X", args["X"], 2), _check_tensor("K", args["K"], 2)
+    X, K = check_tensor("X", args["X"], ndim=2), check_tensor("K", args["K"], ndim=2)
     if K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
         raise ValueError(f"kernel {tuple(K.shape)} is larger than the input {tuple(X.shape)}")
 
@@ -437,7 +431,8 @@ def conv_output_shape(n: int, k: int, p: int = 0, s: int = 1) -> int:
 
 def _conv2d_args(args: dict) -> None:
     """Check the arguments of :func:`conv2d`; ``padding`` and ``stride`` become pairs."""
-    X, K, bias = _check_tensor("X", args["X"], 4), _check_tensor("K", args["K"], 4), args["bias"]
+    X, K = check_tensor("X", args["X"], ndim=4), check_tensor("K", args["K"], ndim=4)
+    bias = args["bias"]
     if X.shape[1] != K.shape[1]:
         raise ValueError(f"X has {X.shape[1]} input channels but K expects {K.shape[1]}")
     if bias is not None and bias.shape != (K.shape[0],):
@@ -496,9 +491,6 @@ def conv2d(
 def _pool2d_args(args: dict) -> None:
     """Check the arguments of :func:`pool2d`; ``pool_size``, ``stride`` (default: the
     window) and ``padding`` become pairs."""
-    _check_tensor("X", args["X"], 4)
-    if args["mode"] not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {args['mode']!r}")
     k_h, k_w = args["pool_size"] = _pair("pool_size", args["pool_size"], 1)
     stride = args["stride"]
     args["stride"] = _pair("stride", (k_h, k_w) if stride is None else stride, 1)
@@ -507,7 +499,7 @@ def _pool2d_args(args: dict) -> None:
         raise ValueError(f"padding {(p_h, p_w)} must be at most half the window {(k_h, k_w)}")
 
 
-@boundary(check=_pool2d_args)
+@boundary(X="4-D tensor", mode=one_of(("max", "avg")), check=_pool2d_args)
 def pool2d(
     X: torch.Tensor,
     pool_size: int | Sequence[int],
@@ -564,23 +556,14 @@ def _lenet_args(args: dict) -> None:
     image_size = args["image_size"]
     if image_size % 4:
         raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), got {image_size}")
-    kernel_size = args["kernel_size"]
-    if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd so that padding keeps the size, "
-                         f"got {kernel_size}")
     channels = args["channels"]
     if len(channels) != 2:
         raise ValueError(f"channels must hold two ints, got {channels!r}")
     args["channels"] = tuple(check_positive_int("channels", c) for c in channels)
-    if args["activation"] not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
-                         f"got {args['activation']!r}")
-    if args["pool"] not in ("max", "avg"):
-        raise ValueError(f"pool must be 'max' or 'avg', got {args['pool']!r}")
 
 
-@boundary(image_size="int >= 4", num_classes="int >= 1", kernel_size="int >= 1",
-          check=_lenet_args)
+@boundary(image_size="int >= 4", num_classes="int >= 1", kernel_size=_odd_kernel,
+          activation=one_of(sorted(ACTIVATIONS)), pool=one_of(("max", "avg")), check=_lenet_args)
 def lenet(
     image_size: int = 12,
     num_classes: int = 10,
@@ -637,13 +620,12 @@ def lenet(
     return nn.Sequential(*layers)
 
 
+@boundary(net="module")
 def count_parameters(net: nn.Module, trainable_only: bool = True) -> int:
     """Number of scalar parameters of ``net`` (only trainable ones by default).
 
     Used in lectures 3.5 and 3.6.
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
     return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
 
 

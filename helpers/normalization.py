@@ -39,12 +39,7 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from helpers.checks import (
-    boundary,
-    check_float_tensor,
-    check_positive_float,
-    check_positive_int,
-)
+from helpers.checks import boundary, check_positive_float, check_positive_int, check_tensor
 
 __all__ = [
     "BatchNorm",
@@ -60,9 +55,7 @@ __all__ = [
 
 
 def _check_vector(name: str, value: object, shape: tuple[int, ...]) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
-    if tuple(value.shape) != shape:
+    if tuple(check_tensor(name, value).shape) != shape:
         raise ValueError(f"{name} must have shape {shape}, got {tuple(value.shape)}")
     return value
 
@@ -73,11 +66,10 @@ def _normalized_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     if not isinstance(normalized_shape, Sequence) or isinstance(normalized_shape, str):
         raise TypeError(f"normalized_shape must be an int or a sequence of ints, got "
                         f"{type(normalized_shape).__name__}")
-    shape = tuple(normalized_shape)
+    shape = tuple(check_positive_int("every entry of normalized_shape", size)
+                  for size in normalized_shape)
     if not shape:
         raise ValueError("normalized_shape must name at least one axis size")
-    for size in shape:
-        check_positive_int("every entry of normalized_shape", size)
     return shape
 
 
@@ -111,7 +103,7 @@ def batch_norm_axes(ndim: int) -> tuple[int, ...]:
 
 def _batch_norm_args(args: dict) -> None:
     """Check and convert the arguments of :func:`batch_norm` (in place)."""
-    X = args["X"] = check_float_tensor("X", args["X"], min_ndim=2)
+    X = args["X"] = check_tensor("X", args["X"], min_ndim=2, dtype="float")
     if X.ndim > 5:
         raise ValueError(f"X must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), "
                          f"got shape {tuple(X.shape)}")
@@ -248,7 +240,7 @@ def _layer_norm_args(args: dict) -> None:
     """Check and convert the arguments of :func:`layer_norm` (in place);
     ``normalized_shape`` becomes a tuple."""
     shape = args["normalized_shape"] = _normalized_shape(args["normalized_shape"])
-    X = args["X"] = check_float_tensor("X", args["X"], min_ndim=len(shape))
+    X = args["X"] = check_tensor("X", args["X"], min_ndim=len(shape), dtype="float")
     if tuple(X.shape[-len(shape):]) != shape:
         raise ValueError(f"the trailing axes of X {tuple(X.shape)} must equal normalized_shape "
                          f"{shape}")
@@ -335,6 +327,7 @@ class LayerNorm(nn.Module):
 # --------------------------------------------------------------------------- group norm
 
 
+@boundary(num_groups="int >= 1", eps="real > 0.0")
 def group_norm(
     X: torch.Tensor,
     num_groups: int,
@@ -367,12 +360,10 @@ def group_norm(
     torch.Tensor
         Shape of ``X``.
     """
-    X = check_float_tensor("X", X, min_ndim=2)
-    num_groups = check_positive_int("num_groups", num_groups)
+    X = check_tensor("X", X, min_ndim=2, dtype="float")
     N, C = X.shape[:2]
     if C % num_groups:
         raise ValueError(f"num_groups={num_groups} must divide the number of channels {C}")
-    eps = check_positive_float("eps", eps)
     grouped = X.reshape(N, num_groups, -1)
     mean = grouped.mean(dim=2, keepdim=True)
     var = ((grouped - mean) ** 2).mean(dim=2, keepdim=True)

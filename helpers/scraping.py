@@ -35,7 +35,7 @@ import requests
 from bs4 import BeautifulSoup
 from sklearn.utils._param_validation import Interval
 
-from helpers.checks import boundary, check_int, check_real
+from helpers.checks import boundary, check_int, check_real, instance, optional
 from helpers.housing import LISTING_COLUMNS, listing_frame
 
 __all__ = [
@@ -80,10 +80,6 @@ class DisallowedByRobots(ScrapeError):
 # --------------------------------------------------------------------------- retry policy
 
 
-def _check_number(name: str, value: object, *, positive: bool = False) -> float:
-    return check_real(name, value, low=0.0, low_inclusive=not positive)
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """When to retry a request, and how long to wait before each retry.
@@ -115,11 +111,10 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         check_int("max_retries", self.max_retries, low=0)
-        _check_number("backoff_base", self.backoff_base)
-        if _check_number("backoff_factor", self.backoff_factor) < 1:
-            raise ValueError(f"backoff_factor must be >= 1, got {self.backoff_factor!r}")
-        _check_number("backoff_max", self.backoff_max)
-        _check_number("max_retry_after", self.max_retry_after)
+        check_real("backoff_base", self.backoff_base, low=0.0)
+        check_real("backoff_factor", self.backoff_factor, low=1.0)
+        check_real("backoff_max", self.backoff_max, low=0.0)
+        check_real("max_retry_after", self.max_retry_after, low=0.0)
 
     @boundary(retry="int >= 1")
     def backoff(self, retry: int) -> float:
@@ -218,6 +213,8 @@ class PoliteSession:
         or exception name) and ``wait`` (seconds slept before the next attempt).
     """
 
+    @boundary(timeout="real > 0.0", min_interval="real >= 0.0",
+              retry=optional(instance(RetryPolicy)))
     def __init__(self, base_url: str, *, user_agent: str = DEFAULT_USER_AGENT,
                  timeout: float = 2.0, min_interval: float = 0.0,
                  retry: RetryPolicy | None = None, respect_robots: bool = True,
@@ -230,11 +227,8 @@ class PoliteSession:
             raise ValueError("user_agent must be a non-empty string")
         self.base_url = f"{parts.scheme}://{parts.netloc}"
         self.user_agent = user_agent
-        self.timeout = _check_number("timeout", timeout, positive=True)
-        self.min_interval = _check_number("min_interval", min_interval)
+        self.timeout, self.min_interval = timeout, min_interval
         self.retry = RetryPolicy() if retry is None else retry
-        if not isinstance(self.retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         self.respect_robots = bool(respect_robots)
         self.sleep, self.clock = sleep, clock
         self.attempts: list[dict[str, object]] = []

@@ -34,12 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import (
-    boundary,
-    check_float_tensor,
-    check_positive_float,
-    check_positive_int,
-)
+from helpers.checks import boundary, check_positive_int, check_tensor, instance, one_of
 from helpers.sgd import data_iter
 
 __all__ = [
@@ -66,17 +61,10 @@ CELL_TYPES = ("rnn", "gru", "lstm")
 
 def _check_ids(name: str, ids: object) -> torch.Tensor:
     """A non-empty 1-D stream of integer token ids as a LongTensor."""
-    if isinstance(ids, torch.Tensor):
-        tensor = ids
-    else:
-        tensor = torch.as_tensor(np.asarray(ids))
-    if tensor.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of token ids, got shape "
-                         f"{tuple(tensor.shape)}")
-    if len(tensor) == 0:
+    tensor = ids if isinstance(ids, torch.Tensor) else torch.as_tensor(np.asarray(ids))
+    if tensor.numel() == 0:
         raise ValueError(f"{name} is empty")
-    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer token ids, got dtype {tensor.dtype}")
+    check_tensor(name, tensor, ndim=1, dtype="int")
     if tensor.min() < 0:
         raise ValueError(f"{name} holds negative token ids")
     return tensor.long()
@@ -85,6 +73,7 @@ def _check_ids(name: str, ids: object) -> torch.Tensor:
 # --------------------------------------------------------------------------- text
 
 
+@boundary(text="str")
 def tokenize_words(text: str) -> list[str]:
     """Split text into lower-case words, dropping punctuation.
 
@@ -92,8 +81,6 @@ def tokenize_words(text: str) -> list[str]:
     ``"Great film, I'd watch it!"`` gives ``['great', 'film', "i'd", 'watch', 'it']``.
     Used in lecture 3.7.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
@@ -340,21 +327,16 @@ def _rnn_scratch_args(args: dict) -> None:
     """Check the inputs given to :meth:`RNNScratch.forward`: finite float tensors of the
     weights' dtype, ``X`` of shape (num_steps, batch_size, num_inputs)."""
     rnn, X, state = args["self"], args["X"], args["state"]
-    check_float_tensor("X", X)
-    if X.ndim != 3:
-        raise ValueError("X must be 3-D (num_steps, batch_size, num_inputs), got shape "
-                         f"{tuple(X.shape)}")
     if X.shape[2] != rnn.num_inputs:
         raise ValueError(f"X has {X.shape[2]} inputs per step, the RNN expects "
                          f"num_inputs={rnn.num_inputs}")
     if X.dtype != rnn.W_xh.dtype:
         raise TypeError(f"X has dtype {X.dtype}, the RNN's weights {rnn.W_xh.dtype}")
-    if state is not None:
-        check_float_tensor("state", state)
-        if state.shape != (X.shape[1], rnn.num_hiddens) or state.dtype != X.dtype:
-            raise ValueError(f"state must have shape (batch_size, num_hiddens) = "
-                             f"{(X.shape[1], rnn.num_hiddens)} and dtype {X.dtype}, got "
-                             f"{tuple(state.shape)} and {state.dtype}")
+    if state is not None and (state.shape != (X.shape[1], rnn.num_hiddens)
+                              or state.dtype != X.dtype):
+        raise ValueError(f"state must have shape (batch_size, num_hiddens) = "
+                         f"{(X.shape[1], rnn.num_hiddens)} and dtype {X.dtype}, got "
+                         f"{tuple(state.shape)} and {state.dtype}")
 
 
 class RNNScratch(nn.Module):
@@ -391,10 +373,9 @@ class RNNScratch(nn.Module):
         self.b_h = uniform(num_hiddens)
 
     @classmethod
+    @boundary(rnn=instance(nn.RNN, what="a torch.nn.RNN"))
     def from_torch(cls, rnn: nn.RNN) -> RNNScratch:
         """A copy of a single-layer, unidirectional, tanh ``nn.RNN`` (same outputs)."""
-        if not isinstance(rnn, nn.RNN):
-            raise TypeError(f"rnn must be a torch.nn.RNN, got {type(rnn).__name__}")
         if (rnn.num_layers != 1 or rnn.bidirectional or rnn.nonlinearity != "tanh"
                 or rnn.batch_first or rnn.proj_size):
             raise ValueError("only a single-layer, unidirectional, tanh nn.RNN with "
@@ -410,7 +391,7 @@ class RNNScratch(nn.Module):
             scratch.b_h.copy_(bias)
         return scratch
 
-    @boundary(check=_rnn_scratch_args)
+    @boundary(X="3-D float tensor", state="float tensor or None", check=_rnn_scratch_args)
     def forward(self, X: torch.Tensor,
                 state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the RNN over all time steps.
@@ -444,11 +425,6 @@ class RNNScratch(nn.Module):
 def _rnnlm_args(args: dict) -> None:
     """Check the token ids given to :meth:`RNNLM.forward`."""
     X, vocab_size = args["X"], args["self"].vocab_size
-    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.dtype != torch.long:
-        raise ValueError("X must be a 2-D int64 tensor of token ids (batch_size, "
-                         f"num_steps), got {getattr(X, 'shape', type(X))}")
-    if X.numel() == 0:
-        raise ValueError("X is empty")
     if X.min() < 0 or X.max() >= vocab_size:
         raise ValueError(f"token ids must lie in [0, {vocab_size})")
 
@@ -473,22 +449,19 @@ class RNNLM(nn.Module):
         Number of stacked recurrent layers.
     """
 
+    @boundary(vocab_size="int >= 1", num_hiddens="int >= 1", cell=one_of(CELL_TYPES),
+              embed_size="int >= 1", num_layers="int >= 1")
     def __init__(self, vocab_size: int, num_hiddens: int, cell: str = "rnn",
                  embed_size: int = 32, num_layers: int = 1) -> None:
         super().__init__()
-        if cell not in CELL_TYPES:
-            raise ValueError(f"cell must be one of {CELL_TYPES}, got {cell!r}")
-        self.vocab_size = check_positive_int("vocab_size", vocab_size)
-        num_hiddens = check_positive_int("num_hiddens", num_hiddens)
-        embed_size = check_positive_int("embed_size", embed_size)
-        num_layers = check_positive_int("num_layers", num_layers)
+        self.vocab_size = vocab_size
         self.cell = cell
         self.embedding = nn.Embedding(vocab_size, embed_size)
         layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
         self.rnn = layer(embed_size, num_hiddens, num_layers=num_layers)
         self.output = nn.Linear(num_hiddens, vocab_size)
 
-    @boundary(check=_rnnlm_args)
+    @boundary(X="2-D int tensor", check=_rnnlm_args)
     def forward(self, X: torch.Tensor, state: object = None) -> tuple[torch.Tensor, object]:
         """Scores of the next token after every position.
 
@@ -588,17 +561,14 @@ class LMHistory:
 
 def _train_lm_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train_lm` (in place)."""
-    for name in ("num_epochs", "batch_size"):
-        args[name] = check_positive_int(name, args[name])
-    for name in ("lr", "max_norm"):
-        args[name] = check_positive_float(name, args[name])
     X, Y = args["train"]
     if X.shape != Y.shape:
         raise ValueError(f"training inputs and targets differ in shape: {tuple(X.shape)} "
                          f"and {tuple(Y.shape)}")
 
 
-@boundary(eval_every="int >= 1 or None", check=_train_lm_args)
+@boundary(num_epochs="int >= 1", batch_size="int >= 1", lr="real > 0.0", max_norm="real > 0.0",
+          eval_every="int >= 1 or None", check=_train_lm_args)
 def train_lm(net: RNNLM, train: tuple[torch.Tensor, torch.Tensor],
              val: tuple[torch.Tensor, torch.Tensor], *, num_epochs: int, batch_size: int,
              lr: float, max_norm: float = 1.0, eval_every: int | None = None,

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
 
 import torch
 
-from helpers.checks import boundary, check_positive_int
+from helpers.checks import boundary, check_positive_int, instance, optional
 
 __all__ = [
     "TrainResult",
@@ -61,6 +60,8 @@ def _check_Xy(X: object, y: object) -> None:
 # --------------------------------------------------------------------------- data
 
 
+@boundary(b="real", num_examples="int >= 1", noise="real >= 0.0",
+          generator=optional(instance(torch.Generator)))
 def synthetic_linear_data(
     w: Sequence[float] | torch.Tensor,
     b: float,
@@ -97,12 +98,6 @@ def synthetic_linear_data(
         raise ValueError(
             f"w must be a non-empty 1-D sequence of weights, got shape {tuple(w.shape)}"
         )
-    if isinstance(b, bool) or not isinstance(b, Real):
-        raise TypeError(f"b must be a real number, got {type(b).__name__}")
-    num_examples = check_positive_int("num_examples", num_examples)
-    if isinstance(noise, bool) or not isinstance(noise, Real) or not noise >= 0:
-        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
-    _check_generator(generator)
     X = torch.randn(num_examples, len(w), generator=generator)
     y = X @ w + float(b)
     y = y + float(noise) * torch.randn(num_examples, generator=generator)
@@ -154,6 +149,7 @@ def data_iter(
         yield X[batch], y[batch]
 
 
+@boundary(X="2-D tensor")
 def augment_with_ones(X: torch.Tensor) -> torch.Tensor:
     """Append a column of ones to ``X`` so that the bias becomes one more weight.
 
@@ -170,20 +166,14 @@ def augment_with_ones(X: torch.Tensor) -> torch.Tensor:
     torch.Tensor
         ``(n, d + 1)`` features whose last column is all ones.
     """
-    if not isinstance(X, torch.Tensor) or X.ndim != 2:
-        raise ValueError("X must be a 2-D torch tensor (num_examples, num_features)")
     return torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], dim=1)
 
 
 # --------------------------------------------------------------------------- model and loss
 
 
-def _init_params_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`init_params` (in place)."""
-    _check_generator(args["generator"])
-
-
-@boundary(num_inputs="int >= 1", sigma="real > 0.0", check=_init_params_args)
+@boundary(num_inputs="int >= 1", generator=optional(instance(torch.Generator)),
+          sigma="real > 0.0")
 def init_params(
     num_inputs: int,
     generator: torch.Generator | None = None,

@@ -37,7 +37,7 @@ so that the body of each function is the algorithm.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import stats
@@ -45,13 +45,12 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import (
-    check_array,
     check_consistent_length,
     check_random_state,
     check_scalar,
 )
 
-from helpers.checks import boundary
+from helpers.checks import boundary, check_matrix, check_proba, check_vector
 
 __all__ = [
     "BBSEResult",
@@ -75,37 +74,8 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _table(name: str, values: object) -> np.ndarray:
-    """A finite 2-D float array with at least one row (1-D input becomes one column)."""
-    arr = np.asarray(values) if not hasattr(values, "to_numpy") else values.to_numpy()
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    return check_array(arr, dtype=np.float64, ensure_min_samples=1, input_name=name)
-
-
-def _vector(name: str, values: object, *, dtype=np.float64) -> np.ndarray:
-    """A finite, non-empty 1-D array."""
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    return check_array(arr, ensure_2d=False, dtype=dtype, ensure_min_samples=1,
-                       input_name=name)
-
-
-def _count(name: str, value: object, low: int) -> int:
-    return int(check_scalar(value, name, Integral, min_val=low))
-
-
-def _proba(name: str, values: object) -> np.ndarray:
-    """Rows of class probabilities: non-negative, each summing to 1."""
-    arr = check_array(values, dtype=np.float64, input_name=name)
-    if np.any(arr < 0) or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError(f"{name} must hold probabilities: non-negative rows summing to 1")
-    return arr
-
-
 def _priors(name: str, values: object, n_classes: int) -> np.ndarray:
-    arr = _vector(name, values)
+    arr = check_vector(values, name)
     if arr.size != n_classes:
         raise ValueError(f"{name} must have one entry per class ({n_classes}), "
                          f"got {arr.size}")
@@ -115,7 +85,8 @@ def _priors(name: str, values: object, n_classes: int) -> np.ndarray:
 
 
 def _labels(name: str, values: object, n_classes: int) -> np.ndarray:
-    arr = _vector(name, values, dtype=None)
+    check_vector(values, name)
+    arr = np.asarray(values)
     if not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)
@@ -153,6 +124,7 @@ class TwoSampleResult:
     scores: np.ndarray | None = None
 
 
+@boundary(labels="vector", scores="vector", same_length=("labels", "scores"))
 def auc_from_scores(labels: object, scores: object) -> float:
     """The area under the ROC curve from ranks (Mann-Whitney U / (n1 * n0)), ties halved.
 
@@ -165,9 +137,6 @@ def auc_from_scores(labels: object, scores: object) -> float:
     scores : array-like of shape (n,)
         Higher means more likely label 1.
     """
-    labels = _vector("labels", labels)
-    scores = _vector("scores", scores)
-    check_consistent_length(labels, scores)
     if not np.all((labels == 0) | (labels == 1)) or labels.min() == labels.max():
         raise ValueError("labels must be 0/1 with both values present")
     ranks = stats.rankdata(scores)
@@ -184,8 +153,8 @@ def _auc_from_ranks(positive: np.ndarray, ranks: np.ndarray) -> float | np.ndarr
 
 def _two_samples_args(args: dict) -> None:
     """Check ``X_source`` and ``X_target`` (in place): finite tables, same features."""
-    X_source = args["X_source"] = _table("X_source", args["X_source"])
-    X_target = args["X_target"] = _table("X_target", args["X_target"])
+    X_source = args["X_source"] = check_matrix(args["X_source"], "X_source", one_d="column")
+    X_target = args["X_target"] = check_matrix(args["X_target"], "X_target", one_d="column")
     if X_source.shape[1] != X_target.shape[1]:
         raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
                          f"{X_target.shape[1]}")
@@ -255,6 +224,7 @@ def _default_classifier():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 
 
+@boundary(check=_two_samples_args)
 def ks_tests(X_source: object, X_target: object) -> tuple[np.ndarray, np.ndarray]:
     """Two-sample Kolmogorov-Smirnov test on every feature (column).
 
@@ -271,11 +241,6 @@ def ks_tests(X_source: object, X_target: object) -> tuple[np.ndarray, np.ndarray
     -------
     statistics, p_values : numpy.ndarray of shape (d,)
     """
-    X_source = _table("X_source", X_source)
-    X_target = _table("X_target", X_target)
-    if X_source.shape[1] != X_target.shape[1]:
-        raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
-                         f"{X_target.shape[1]}")
     result = stats.ks_2samp(X_source, X_target, axis=0)
     return np.atleast_1d(result.statistic), np.atleast_1d(result.pvalue)
 
@@ -333,11 +298,9 @@ def mmd2(X_source: object, X_target: object, bandwidth: float | None = None) -> 
 
 
 def _mmd_inputs(X_source, X_target, bandwidth):
-    X_source = _table("X_source", X_source)
-    X_target = _table("X_target", X_target)
-    if X_source.shape[1] != X_target.shape[1]:
-        raise ValueError(f"X_source has {X_source.shape[1]} features, X_target "
-                         f"{X_target.shape[1]}")
+    args = {"X_source": X_source, "X_target": X_target}
+    _two_samples_args(args)
+    X_source, X_target = args["X_source"], args["X_target"]
     if min(len(X_source), len(X_target)) < 2:
         raise ValueError("X_source and X_target need at least 2 rows each")
     if bandwidth is not None:
@@ -346,6 +309,7 @@ def _mmd_inputs(X_source, X_target, bandwidth):
     return X_source, X_target, bandwidth
 
 
+@boundary(n_permutations="int >= 1")
 def mmd_test(
     X_source: object,
     X_target: object,
@@ -374,7 +338,6 @@ def mmd_test(
         ``statistic`` is the unbiased MMD^2.
     """
     X_source, X_target, bandwidth = _mmd_inputs(X_source, X_target, bandwidth)
-    n_permutations = _count("n_permutations", n_permutations, 1)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31))
     X = np.vstack([X_source, X_target])
     D = _sq_distances(X)
@@ -392,7 +355,7 @@ def mmd_test(
 
 
 def _open_unit_interval(name: str, values: object) -> np.ndarray:
-    arr = _vector(name, values)
+    arr = check_vector(values, name)
     if np.any(arr <= 0) or np.any(arr >= 1):
         raise ValueError(f"{name} must lie strictly between 0 and 1")
     return arr
@@ -451,6 +414,15 @@ def domain_classifier_weights(
     return weights_from_domain_proba(p_target, len(X_source), len(X_target))
 
 
+def _weights(name: str, values: object) -> np.ndarray:
+    """A :func:`helpers.checks.boundary` converter for sample weights."""
+    w = check_vector(values, name)
+    if np.any(w < 0) or not np.any(w > 0):
+        raise ValueError(f"{name} must be non-negative and not all zero")
+    return w
+
+
+@boundary(weights=_weights)
 def effective_sample_size(weights: object) -> float:
     """Kish's effective sample size ``(sum w)^2 / sum w^2`` of a weighted sample.
 
@@ -462,12 +434,10 @@ def effective_sample_size(weights: object) -> float:
     weights : array-like of shape (n,)
         Non-negative, not all zero.
     """
-    w = _vector("weights", weights)
-    if np.any(w < 0) or not np.any(w > 0):
-        raise ValueError("weights must be non-negative and not all zero")
-    return float(w.sum() ** 2 / np.sum(w**2))
+    return float(weights.sum() ** 2 / np.sum(weights**2))
 
 
+@boundary(weights=_weights, max_weight="real > 0.0")
 def clip_weights(weights: object, max_weight: float) -> np.ndarray:
     """Cap the weights at ``max_weight`` times their mean, then rescale to mean 1.
 
@@ -482,12 +452,7 @@ def clip_weights(weights: object, max_weight: float) -> np.ndarray:
     max_weight : float
         The cap, in units of the mean weight (> 0).
     """
-    w = _vector("weights", weights)
-    if np.any(w < 0) or not np.any(w > 0):
-        raise ValueError("weights must be non-negative and not all zero")
-    max_weight = float(check_scalar(max_weight, "max_weight", Real, min_val=0,
-                                    include_boundaries="neither"))
-    w = w / w.mean()
+    w = weights / weights.mean()
     clipped = np.minimum(w, max_weight)
     return clipped / clipped.mean()
 
@@ -574,7 +539,7 @@ def black_box_shift_estimate(
 def _label_shift_args(args: dict) -> None:
     """Check ``proba`` (n, k) and the priors of :func:`adjust_proba` and
     :func:`em_prior_adjustment` (in place)."""
-    proba = args["proba"] = _proba("proba", args["proba"])
+    proba = args["proba"] = check_proba("proba", args["proba"])
     for name in ("source_priors", "target_priors"):
         if name in args:
             args[name] = _priors(name, args[name], proba.shape[1])

@@ -22,13 +22,20 @@ is a multi-layer stack. ``cross_fit=False`` trains the next level on the level-1
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils._param_validation import Interval
 
-from helpers.checks import boundary, check_int, check_matrix, check_target
+from helpers.checks import boundary, check_matrix, check_params, check_target
+
+_STACK_PARAMS = {"n_splits": [Interval(Integral, 2, None, closed="left")],
+                 "n_repeats": [Interval(Integral, 1, None, closed="left")],
+                 "seed": [None, Interval(Integral, 0, None, closed="left")],
+                 "passthrough": ["boolean"], "cross_fit": ["boolean"], "refit": ["boolean"]}
 
 __all__ = [
     "STACK_METHODS",
@@ -159,6 +166,7 @@ def cross_fit(estimators: list[tuple[str, object]], methods: list[str], X: np.nd
     return np.hstack(blocks), fold_models
 
 
+@boundary(X="matrix", n_splits="int >= 2", n_repeats="int >= 1", seed="int >= 0 or None")
 def out_of_fold_predictions(estimators: object, X: object, y: object, n_splits: int = 5,
                             n_repeats: int = 1, seed: int | None = 0,
                             method: str = "auto") -> np.ndarray:
@@ -193,12 +201,7 @@ def out_of_fold_predictions(estimators: object, X: object, y: object, n_splits: 
         The models' output columns side by side, in the order of ``estimators``.
     """
     pairs = _named(estimators)
-    X = check_matrix(X)
     y = check_target(y, len(X), numeric=False)
-    n_splits = check_int("n_splits", n_splits, low=2)
-    n_repeats = check_int("n_repeats", n_repeats, low=1)
-    if seed is not None:
-        seed = check_int("seed", seed, low=0)
     methods = [_method_name(est, method) for _, est in pairs]
     return cross_fit(pairs, methods, X, y, n_splits, n_repeats, seed)[0]
 
@@ -228,13 +231,7 @@ class _BaseStacking(BaseEstimator):
 
     def _fit_stack(self, X: np.ndarray, y: np.ndarray) -> None:
         pairs = _named(self.estimators)
-        check_int("n_splits", self.n_splits, low=2)
-        check_int("n_repeats", self.n_repeats, low=1)
-        if self.seed is not None:
-            check_int("seed", self.seed, low=0)
-        for flag in ("passthrough", "cross_fit", "refit"):
-            if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+        check_params(_STACK_PARAMS, vars(self), type(self).__name__)
         final = self._default_final_estimator() if self.final_estimator is None \
             else self.final_estimator
         if not (hasattr(final, "fit") and hasattr(final, "predict")):

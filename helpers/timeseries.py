@@ -27,10 +27,6 @@ from helpers.checks import boundary, check_int, check_vector
 __all__ = ["autocorrelation", "lag_features", "walk_forward_splits"]
 
 
-def _series(name: str, values: object) -> np.ndarray:
-    return check_vector(values.to_numpy() if hasattr(values, "to_numpy") else values, name)
-
-
 def _autocorrelation_args(args: dict) -> None:
     x, nlags = args["x"], args["nlags"]
     if nlags >= len(x):
@@ -39,7 +35,7 @@ def _autocorrelation_args(args: dict) -> None:
         raise ValueError("x is constant: its autocorrelation is undefined")
 
 
-@boundary(x=_series, nlags="int >= 0", check=_autocorrelation_args)
+@boundary(x="vector", nlags="int >= 0", check=_autocorrelation_args)
 def autocorrelation(x: object, nlags: int) -> np.ndarray:
     """The sample autocorrelation function r_0 = 1, r_1, ..., r_nlags.
 
@@ -66,7 +62,7 @@ def autocorrelation(x: object, nlags: int) -> np.ndarray:
 
 def _indexed_series(name: str, series: object) -> pd.Series:
     """The values as floats, with the Series' index (or 0, 1, ...)."""
-    values = _series(name, series)
+    values = check_vector(series, name)
     index = series.index if isinstance(series, pd.Series) else pd.RangeIndex(len(values))
     return pd.Series(values, index=index)
 

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-from helpers.checks import boundary, check_int, check_positive_int
+from helpers.checks import boundary, one_of
 
 __all__ = [
     "History",
@@ -47,12 +47,6 @@ TASKS = ("classification", "regression")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_task(task: object) -> str:
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    return task
 
 
 def _check_data(X: object, y: object, task: str, what: str = "X and y") -> None:
@@ -97,6 +91,7 @@ def _check_output(y_hat: torch.Tensor, y: torch.Tensor, task: str, loss: nn.Modu
 # --------------------------------------------------------------------------- data
 
 
+@boundary(batch_size="int >= 1", seed="int")
 def make_loader(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -138,8 +133,6 @@ def make_loader(
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError("X and y are empty: there is nothing to load")
-    batch_size = check_positive_int("batch_size", batch_size)
-    seed = check_int("seed", seed)
     dataset = torch.utils.data.TensorDataset(X, y)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -153,6 +146,7 @@ def make_loader(
 # --------------------------------------------------------------------------- metrics
 
 
+@boundary(y_hat="tensor", y="tensor")
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of examples whose predicted class equals the label.
 
@@ -172,8 +166,6 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     float
         Accuracy in [0, 1].
     """
-    if not isinstance(y_hat, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("y_hat and y must be torch tensors")
     if len(y_hat) != len(y):
         raise ValueError(f"y_hat and y must have the same length, got {len(y_hat)} and {len(y)}")
     if len(y) == 0:
@@ -190,15 +182,8 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     return (predicted == y).float().mean().item()
 
 
-def _predict_args(args: dict) -> None:
-    if not isinstance(args["net"], nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(args['net']).__name__}")
-    if not isinstance(args["X"], torch.Tensor) or len(args["X"]) == 0:
-        raise ValueError("X must be a non-empty torch tensor")
-
-
 @torch.no_grad()
-@boundary(batch_size="int >= 1", check=_predict_args)
+@boundary(net="module", X="tensor", batch_size="int >= 1")
 def predict(net: nn.Module, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """The network's outputs on ``X``, in evaluation mode and without gradients.
 
@@ -213,11 +198,10 @@ def predict(net: nn.Module, X: torch.Tensor, batch_size: int = 1024) -> torch.Te
 
 
 def _evaluate_args(args: dict) -> None:
-    args["task"] = _check_task(args["task"])
     _check_data(args["X"], args["y"], args["task"])
 
 
-@boundary(batch_size="int >= 1", check=_evaluate_args)
+@boundary(task=one_of(TASKS), batch_size="int >= 1", check=_evaluate_args)
 def evaluate(
     net: nn.Module,
     X: torch.Tensor,
@@ -290,19 +274,13 @@ def _make_optimizer(
 
 def _train_args(args: dict) -> None:
     """Check and convert the arguments of :func:`train` (in place)."""
-    if not isinstance(args["net"], nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(args['net']).__name__}")
-    task = args["task"] = _check_task(args["task"])
+    task = args["task"]
     _check_data(args["X_train"], args["y_train"], task, "X_train and y_train")
     if (args["X_val"] is None) != (args["y_val"] is None):
         raise ValueError("give both X_val and y_val, or neither")
     if args["X_val"] is not None:
         _check_data(args["X_val"], args["y_val"], task, "X_val and y_val")
-    loss = args["loss"]
-    if loss is not None and not isinstance(loss, nn.Module):
-        raise TypeError(f"loss must be a torch.nn.Module such as nn.CrossEntropyLoss(), "
-                        f"got {type(loss).__name__}")
-    if getattr(loss, "reduction", "mean") != "mean":
+    if getattr(args["loss"], "reduction", "mean") != "mean":
         raise ValueError("loss must average over the batch (reduction='mean')")
     if not isinstance(args["optimizer"], torch.optim.Optimizer):
         if args["optimizer"] not in ("sgd", "adam"):
@@ -312,8 +290,9 @@ def _train_args(args: dict) -> None:
             raise ValueError("net has no trainable parameters")
 
 
-@boundary(num_epochs="int >= 1", batch_size="int >= 1", lr="real > 0.0",
-          weight_decay="real >= 0.0", seed="int", check=_train_args)
+@boundary(net="module", num_epochs="int >= 1", batch_size="int >= 1", lr="real > 0.0",
+          weight_decay="real >= 0.0", loss="module or None", task=one_of(TASKS),
+          seed="int", check=_train_args)
 def train(
     net: nn.Module,
     X_train: torch.Tensor,

@@ -46,11 +46,13 @@ from torch import nn
 
 from helpers.checks import (
     boundary,
-    check_float_tensor,
+    check_class_indices,
     check_int,
     check_positive_float,
-    check_positive_int,
+    check_tensor,
+    instance,
     one_of,
+    optional,
 )
 from helpers.features import load_minilm, mean_pool
 
@@ -79,13 +81,8 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _check_module(name: str, value: object) -> nn.Module:
-    if not isinstance(value, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
-    return value
-
-
-def _check_name(name: object) -> str:
+def _check_name(_: str, name: object) -> str:
+    """A :func:`helpers.checks.boundary` converter for a dotted submodule name."""
     if not isinstance(name, str) or not name or name.startswith(".") or name.endswith("."):
         raise ValueError(f"a module name must be a non-empty dotted name like 'fc' or "
                          f"'classifier.6', got {name!r}")
@@ -110,15 +107,6 @@ def _seeded(seed: int | None) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- a small CNN
-
-
-def _images(name: str, X: object) -> torch.Tensor:
-    """A finite float tensor of shape (n, c, h, w)."""
-    check_float_tensor(name, X)
-    if X.ndim != 4:
-        raise ValueError(f"{name} must be a batch of images (n, c, h, w), got shape "
-                         f"{tuple(X.shape)}")
-    return X
 
 
 class SmallConvNet(nn.Module):
@@ -152,7 +140,7 @@ class SmallConvNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(4 * width, num_classes)
 
-    @boundary(X=_images)
+    @boundary(X="4-D float tensor")
     def features(self, X: torch.Tensor) -> torch.Tensor:
         """The body's output: one ``4 * width`` feature vector per image."""
         return torch.flatten(self.avgpool(self.layer2(self.layer1(self.conv1(X)))), 1)
@@ -164,6 +152,7 @@ class SmallConvNet(nn.Module):
 # --------------------------------------------------------------------------- body and head
 
 
+@boundary(model="module", head_name=_check_name, num_classes="int >= 1")
 def replace_head(
     model: nn.Module, head_name: str = "fc", num_classes: int = 2, *, seed: int | None = None
 ) -> nn.Linear:
@@ -192,9 +181,6 @@ def replace_head(
     torch.nn.Linear
         The new head (already attached to ``model``).
     """
-    _check_module("model", model)
-    head_name = _check_name(head_name)
-    num_classes = check_positive_int("num_classes", num_classes)
     try:
         old = model.get_submodule(head_name)
     except AttributeError:
@@ -215,10 +201,7 @@ def replace_head(
 def _load_body_args(args: dict) -> None:
     """Check and convert the arguments of :func:`load_body` (in place): load a path,
     drop the ``"module."`` prefix of an ``nn.DataParallel`` checkpoint."""
-    model = args["model"]
-    _check_module("model", model)
-    head_name = args["head_name"] = _check_name(args["head_name"])
-    state_dict = args["state_dict"]
+    model, head_name, state_dict = args["model"], args["head_name"], args["state_dict"]
     if isinstance(state_dict, (str, Path)):
         state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
     if not isinstance(state_dict, Mapping):
@@ -233,7 +216,7 @@ def _load_body_args(args: dict) -> None:
         _no_head(model, head_name)
 
 
-@boundary(check=_load_body_args)
+@boundary(model="module", head_name=_check_name, check=_load_body_args)
 def load_body(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor] | str | Path,
@@ -324,7 +307,7 @@ def _freeze_args(args: dict) -> None:
                          f"under {tops}")
 
 
-@boundary(model=_check_module, up_to=lambda _, v: None if v is None else _check_name(v),
+@boundary(model="module", up_to=optional(_check_name),
           check=_freeze_args)
 def freeze(model: nn.Module, up_to: str | None = None) -> list[str]:
     """Stop gradients for the bottom layers of ``model``, up to and including ``up_to``.
@@ -363,18 +346,19 @@ def freeze(model: nn.Module, up_to: str | None = None) -> list[str]:
     return frozen
 
 
+@boundary(model="module")
 def unfreeze(model: nn.Module) -> int:
     """Make every parameter of ``model`` trainable again; return how many tensors.
 
     Used in lecture 11.1.
     """
-    _check_module("model", model)
     params = list(model.parameters())
     for param in params:
         param.requires_grad_(True)
     return len(params)
 
 
+@boundary(model="module", lrs=instance(Mapping), default_lr="real > 0.0 or None")
 def param_groups_with_lrs(
     model: nn.Module, lrs: Mapping[str, float], default_lr: float | None = None
 ) -> list[dict]:
@@ -405,14 +389,8 @@ def param_groups_with_lrs(
         parameters, each ``{"params": [...], "lr": float, "names": [...]}``, in the
         order of ``lrs`` with the default group first.
     """
-    _check_module("model", model)
-    if not isinstance(lrs, Mapping):
-        raise TypeError(f"lrs must be a mapping of submodule names to learning rates, got "
-                        f"{type(lrs).__name__}")
-    lrs = {_check_name(name): check_positive_float(f"lrs[{name!r}]", lr)
+    lrs = {_check_name("lrs", name): check_positive_float(f"lrs[{name!r}]", lr)
            for name, lr in lrs.items()}
-    if default_lr is not None:
-        default_lr = check_positive_float("default_lr", default_lr)
     named = list(model.named_parameters())
     for name in lrs:
         if not any(_under(p, name) for p, _ in named):
@@ -445,6 +423,7 @@ _CROSS_REFERENCE = re.compile(r"^(See |Alias (for|of) |In-place version of |"
                               r"Out-of-place version of )")
 
 
+@boundary(doc="str")
 def first_paragraph(doc: str) -> str | None:
     """The first descriptive paragraph of a docstring, on one line.
 
@@ -453,8 +432,6 @@ def first_paragraph(doc: str) -> str | None:
     reST directive (``.. deprecated::``) is skipped. Returns None when nothing is left.
     Used in lecture 11.2.
     """
-    if not isinstance(doc, str):
-        raise TypeError(f"doc must be a string, got {type(doc).__name__}")
     for para in doc.split("\n\n"):
         para = " ".join(para.split())
         if para and not _SIGNATURE.match(para) and not para.startswith(".."):
@@ -462,6 +439,7 @@ def first_paragraph(doc: str) -> str | None:
     return None
 
 
+@boundary(text="str")
 def strip_markup(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Remove reStructuredText markup from a docstring line; report where code was.
 
@@ -477,8 +455,6 @@ def strip_markup(text: str) -> tuple[str, list[tuple[int, int]]]:
     (text, spans)
         The plain text and the ``(start, end)`` spans of its code identifiers.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
     pieces, spans, pos, length = [], [], 0, 0
     for match in _MARKUP.finditer(text):
         pieces.append(text[pos:match.start()])
@@ -585,22 +561,15 @@ def docstring_corpus_with_code(sources: Mapping[str, Sequence[str]]):
 def _check_tokens(X: object, attention_mask: object, name: str = "X") -> None:
     """``X``: (n, length) integer token ids or (n, length, d) finite hidden states;
     ``attention_mask``: (n, length) 0/1, each sequence starting with a real token."""
-    if not isinstance(X, torch.Tensor) or not isinstance(attention_mask, torch.Tensor):
-        what = name if not isinstance(X, torch.Tensor) else "attention_mask"
-        raise TypeError(f"{what} must be a torch tensor, got "
-                        f"{type(X if what == name else attention_mask).__name__}")
+    check_tensor(name, X)
+    check_tensor("attention_mask", attention_mask)
     if X.ndim not in (2, 3):
         raise ValueError(f"{name} must be (n, length) token ids or (n, length, d) hidden "
                          f"states, got shape {tuple(X.shape)}")
-    if X.ndim == 2 and (X.is_floating_point() or X.is_complex()):
-        raise TypeError(f"{name} holds token ids, which must be integers, got {X.dtype}")
-    if X.ndim == 3:
-        check_float_tensor(name, X)
+    check_tensor(name, X, dtype="int" if X.ndim == 2 else "float")
     if attention_mask.shape != X.shape[:2]:
         raise ValueError(f"attention_mask must have the shape (n, length) of {name}, "
                          f"{tuple(X.shape[:2])}, got {tuple(attention_mask.shape)}")
-    if len(X) == 0:
-        raise ValueError(f"{name} is empty")
     if not bool(((attention_mask == 0) | (attention_mask == 1)).all()):
         raise ValueError("attention_mask must hold only 0 and 1")
     if not bool((attention_mask[:, 0] == 1).all()):
@@ -640,7 +609,7 @@ def _encode_args(args: dict) -> None:
 
 
 @torch.no_grad()
-@boundary(model=_check_module, batch_size="int >= 1", check=_encode_args)
+@boundary(model="module", batch_size="int >= 1", check=_encode_args)
 def encode(
     model: nn.Module,
     input_ids: torch.Tensor,
@@ -728,7 +697,7 @@ class TopLayers(nn.Module):
         Compute only the first token's output in the last layer (BERT layers only).
     """
 
-    @boundary(encoder=_check_module, start="int >= 0", first_token_only=["boolean"],
+    @boundary(encoder="module", start="int >= 0", first_token_only=["boolean"],
               check=_top_layers_args)
     def __init__(self, encoder: nn.Module, start: int, *, first_token_only: bool = False):
         super().__init__()
@@ -824,7 +793,7 @@ class SequenceClassifier(nn.Module):
         Seed of the head's initial weights.
     """
 
-    @boundary(body=_check_module, hidden_size="int >= 1", num_classes="int >= 2",
+    @boundary(body="module", hidden_size="int >= 1", num_classes="int >= 2",
               pooling=one_of(("cls", "mean")), dropout="real in [0, 1)")
     def __init__(self, body: nn.Module, hidden_size: int, num_classes: int, *,
                  pooling: str = "cls", dropout: float = 0.1, seed: int | None = None):
@@ -850,7 +819,7 @@ class TokenTagger(nn.Module):
     logits too; mask them out of the loss. Used in lecture 11.2.
     """
 
-    @boundary(body=_check_module, hidden_size="int >= 1", num_tags="int >= 2")
+    @boundary(body="module", hidden_size="int >= 1", num_tags="int >= 2")
     def __init__(self, body: nn.Module, hidden_size: int, num_tags: int, *,
                  seed: int | None = None):
         super().__init__()
@@ -872,7 +841,7 @@ class SpanExtractor(nn.Module):
     lecture 11.2.
     """
 
-    @boundary(body=_check_module, hidden_size="int >= 1")
+    @boundary(body="module", hidden_size="int >= 1")
     def __init__(self, body: nn.Module, hidden_size: int, *, seed: int | None = None):
         super().__init__()
         self.body = body
@@ -894,19 +863,10 @@ def _fine_tune_args(args: dict) -> None:
     """Check and convert the arguments of :func:`fine_tune_classifier` (in place): ``lr``
     becomes a list of parameter groups (one over every trainable parameter for a
     number)."""
-    model, X, y, lr = args["model"], args["X"], args["y"], args["lr"]
-    _check_module("model", model)
+    model, X, lr = args["model"], args["X"], args["lr"]
     _check_tokens(X, args["attention_mask"])
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be a 1-D tensor with one label per sequence ({len(X)})")
-    if y.is_floating_point() or y.dtype == torch.bool:
-        raise TypeError(f"y must hold integer class indices, got {y.dtype}")
     num_classes = getattr(getattr(model, "head", None), "out_features", None)
-    if int(y.min()) < 0 or (num_classes is not None and int(y.max()) >= num_classes):
-        raise ValueError(f"y must hold class indices in [0, {num_classes or 'num_classes'}), "
-                         f"got [{int(y.min())}, {int(y.max())}]")
-    if args["callback"] is not None and not callable(args["callback"]):
-        raise TypeError(f"callback must be callable, got {type(args['callback']).__name__}")
+    check_class_indices("y", args["y"], len(X), num_classes)
     if not isinstance(lr, Sequence) or isinstance(lr, str):
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
@@ -920,8 +880,9 @@ def _fine_tune_args(args: dict) -> None:
         check_positive_float("lr of a parameter group", g.get("lr"))
 
 
-@boundary(num_epochs="int >= 1", batch_size="int >= 1", weight_decay="real >= 0.0",
-          warmup="real in [0, 1)", seed="int", check=_fine_tune_args)
+@boundary(model="module", num_epochs="int >= 1", batch_size="int >= 1",
+          weight_decay="real >= 0.0", warmup="real in [0, 1)", seed="int",
+          callback="callable or None", check=_fine_tune_args)
 def fine_tune_classifier(
     model: nn.Module,
     X: torch.Tensor,
@@ -1015,7 +976,7 @@ def fine_tune_classifier(
 
 
 @torch.no_grad()
-@boundary(model=_check_module, batch_size="int >= 1", check=_tokens_args)
+@boundary(model="module", batch_size="int >= 1", check=_tokens_args)
 def predict_logits(
     model: nn.Module, X: torch.Tensor, attention_mask: torch.Tensor, *, batch_size: int = 64
 ) -> torch.Tensor:

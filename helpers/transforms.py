@@ -48,7 +48,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.checks import boundary, check_int, check_matrix, check_vector
+from helpers.checks import (
+    boundary,
+    check_int,
+    check_matrix,
+    check_real,
+    instance,
+    one_of,
+    optional,
+    with_options,
+)
 
 __all__ = [
     "DOCSTRING_MODULES",
@@ -89,16 +98,9 @@ __all__ = [
 
 
 
-def _check_table(name: str, X: object) -> np.ndarray:
-    """A finite, non-empty 1-D or 2-D float array."""
-    if X is not None and not isinstance(X, str) and np.ndim(X) == 1:
-        return check_vector(X, name)
-    return check_matrix(X, name)
-
-
 def _fit_and_apply(X: object, fit_on: object) -> tuple[np.ndarray, np.ndarray]:
-    X = _check_table("X", X)
-    ref = X if fit_on is None else _check_table("fit_on", fit_on)
+    X = check_matrix(X, "X", one_d="keep")
+    ref = X if fit_on is None else check_matrix(fit_on, "fit_on", one_d="keep")
     if ref.ndim != X.ndim or (X.ndim == 2 and ref.shape[1] != X.shape[1]):
         raise ValueError(f"fit_on has shape {ref.shape}, incompatible with X of shape {X.shape}")
     return X, ref
@@ -124,13 +126,11 @@ def _check_image(name: str, image: object) -> np.ndarray:
 def _min_max_args(args: dict) -> None:
     """Check ``feature_range`` of :func:`min_max_scale` and make it a pair of floats."""
     feature_range = args["feature_range"]
-    if (not isinstance(feature_range, tuple | list) or len(feature_range) != 2
-            or not all(isinstance(v, Real) and not isinstance(v, bool) for v in feature_range)):
+    if not isinstance(feature_range, tuple | list) or len(feature_range) != 2:
         raise TypeError(f"feature_range must be a pair of numbers, got {feature_range!r}")
-    a, b = float(feature_range[0]), float(feature_range[1])
+    a, b = args["feature_range"] = tuple(check_real("feature_range", v) for v in feature_range)
     if not a < b:
         raise ValueError(f"feature_range must satisfy a < b, got {feature_range!r}")
-    args["feature_range"] = (a, b)
 
 
 @boundary(check=_min_max_args)
@@ -179,6 +179,7 @@ def z_score(X: object, fit_on: object = None) -> np.ndarray:
     return (X - mean) / std
 
 
+@boundary(X=with_options(check_matrix, one_d="keep"))
 def decimal_exponents(X: object) -> np.ndarray:
     """For each column the smallest integer ``j`` with ``max |x| / 10**j < 1``.
 
@@ -186,7 +187,6 @@ def decimal_exponents(X: object) -> np.ndarray:
     column of zeros gives 0. Returns an int array with one entry per column (a
     scalar array for 1-D input). Used in lecture 2.3.
     """
-    X = _check_table("X", X)
     peak = np.abs(X).max(axis=0)
     j = np.where(peak > 0, np.floor(np.log10(np.where(peak > 0, peak, 1.0))) + 1, 0)
     j = np.asarray(j, dtype=np.int64)
@@ -216,7 +216,7 @@ def log_scale(X: object, offset: float = 0.0) -> np.ndarray:
     """
     if isinstance(offset, bool) or not isinstance(offset, Real) or not math.isfinite(offset):
         raise TypeError(f"offset must be a finite number, got {offset!r}")
-    X = _check_table("X", X)
+    X = check_matrix(X, "X", one_d="keep")
     shifted = X + float(offset)
     if (shifted <= 0).any():
         raise ValueError(f"log scaling needs x + offset > 0; the smallest value is "
@@ -227,6 +227,7 @@ def log_scale(X: object, offset: float = 0.0) -> np.ndarray:
 # --------------------------------------------------------------------------- images
 
 
+@boundary(image=_check_image)
 def to_grayscale(image: np.ndarray) -> np.ndarray:
     """Luma ``0.299 R + 0.587 G + 0.114 B`` as ``uint8`` (Pillow's ``convert("L")``).
 
@@ -235,12 +236,12 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     """
     from PIL import Image
 
-    image = _check_image("image", image)
     if image.ndim == 2:
         return image.copy()
     return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"))
 
 
+@boundary(image=_check_image, quality="int in [1, 100]")
 def jpeg_roundtrip(image: np.ndarray, quality: int) -> tuple[np.ndarray, int]:
     """Encode ``image`` as a JPEG of the given quality, decode it, and count the bytes.
 
@@ -263,12 +264,8 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> tuple[np.ndarray, int]:
     """
     from PIL import Image
 
-    image = _check_image("image", image)
     if image.ndim == 3 and image.shape[2] == 4:
         raise ValueError("JPEG has no alpha channel: pass image[..., :3]")
-    quality = check_int("quality", quality, low=1)
-    if quality > 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="JPEG", quality=quality)
     num_bytes = buffer.tell()
@@ -307,6 +304,7 @@ def downsample(image: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+@boundary(size="int >= 1", stride="int >= 1 or None")
 def extract_patches(image: np.ndarray, size: int, stride: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Square patches of ``size x size`` pixels taken every ``stride`` pixels.
@@ -324,8 +322,7 @@ def extract_patches(image: np.ndarray, size: int, stride: int | None = None
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
         raise ValueError("image must be a numpy array of shape (H, W) or (H, W, C)")
-    size = check_int("size", size, low=1)
-    stride = size if stride is None else check_int("stride", stride, low=1)
+    stride = size if stride is None else stride
     if size > image.shape[0] or size > image.shape[1]:
         raise ValueError(f"patch size {size} exceeds the image {image.shape[:2]}")
     rows = np.arange(0, image.shape[0] - size + 1, stride)
@@ -341,17 +338,11 @@ def extract_patches(image: np.ndarray, size: int, stride: int | None = None
 
 def _whitening_args(args: dict) -> None:
     """Check and convert the arguments of :func:`whitening_matrix` (in place)."""
-    method, eps = args["method"], args["eps"]
-    if method not in ("zca", "pca"):
-        raise ValueError(f"method must be 'zca' or 'pca', got {method!r}")
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not eps >= 0:
-        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
-    X = args["X"] = _check_table("X", args["X"])
-    if X.ndim != 2 or X.shape[0] < 2:
-        raise ValueError(f"X must be 2-D with at least 2 rows, got shape {X.shape}")
+    if args["X"].shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows, got shape {args['X'].shape}")
 
 
-@boundary(check=_whitening_args)
+@boundary(X="matrix", method=one_of(("zca", "pca")), eps="real >= 0.0", check=_whitening_args)
 def whitening_matrix(X: object, method: str = "zca", eps: float = 1e-5
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and matrix ``W`` such that ``(X - mean) @ W.T`` has identity covariance.
@@ -410,7 +401,7 @@ def whiten(X: object, method: str = "zca", eps: float = 1e-5) -> np.ndarray:
 
 
 @boundary(num_frames="int >= 2", height="int >= 4", width="int >= 4",
-          square="int >= 1")
+          square="int >= 1", seed="int >= 0")
 def moving_square_clip(num_frames: int = 90, height: int = 64, width: int = 96,
                        square: int = 12, seed: int = 0) -> np.ndarray:
     """A synthetic RGB clip: a red square crossing a textured background once.
@@ -430,7 +421,6 @@ def moving_square_clip(num_frames: int = 90, height: int = 64, width: int = 96,
     """
     if square >= min(height, width):
         raise ValueError(f"square ({square}) must be smaller than the frame ({height}x{width})")
-    seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     background = np.stack([40 + 80 * xx / width, 90 + 60 * yy / height,
@@ -448,6 +438,7 @@ def moving_square_clip(num_frames: int = 90, height: int = 64, width: int = 96,
     return clip
 
 
+@boundary(quality="int in [1, 100]", fps="real > 0.0")
 def animated_webp_bytes(clip: np.ndarray, quality: int = 90, fps: float = 30.0) -> int:
     """Size in bytes of ``clip`` stored as a lossy animated WebP, a stand-in for a video file.
 
@@ -471,11 +462,6 @@ def animated_webp_bytes(clip: np.ndarray, quality: int = 90, fps: float = 30.0) 
     if not isinstance(clip, np.ndarray) or clip.dtype != np.uint8 or clip.ndim != 4 \
             or clip.shape[-1] != 3 or len(clip) == 0:
         raise ValueError("clip must be a non-empty uint8 array of shape (T, H, W, 3)")
-    quality = check_int("quality", quality, low=1)
-    if quality > 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
-    if isinstance(fps, bool) or not isinstance(fps, Real) or not fps > 0:
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
     frames = [Image.fromarray(frame) for frame in clip]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:],
@@ -512,12 +498,10 @@ def _segment_frames_args(args: dict) -> None:
     num_segments = args["num_segments"]
     if num_segments > num_frames:
         raise ValueError(f"cannot cut {num_frames} frames into {num_segments} segments")
-    rng = args["rng"]
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
 
 
-@boundary(num_frames="int >= 1", num_segments="int >= 1", check=_segment_frames_args)
+@boundary(num_frames="int >= 1", num_segments="int >= 1",
+          rng=optional(instance(np.random.Generator)), check=_segment_frames_args)
 def segment_frame_indices(num_frames: int, num_segments: int,
                           rng: np.random.Generator | None = None) -> np.ndarray:
     """Temporal-segment-network sampling: one frame from each of ``num_segments`` segments.
@@ -539,14 +523,13 @@ def segment_frame_indices(num_frames: int, num_segments: int,
 _WORD = re.compile(r"\w+(?:'\w+)?")
 
 
+@boundary(text="str")
 def normalize_text(text: str, lowercase: bool = True) -> str:
     """Unicode NFKC normalisation, optional lower-casing, whitespace collapsed to one space.
 
     NFKC maps compatibility characters to their plain form (the ligature "ﬁ" to
     "fi", a non-breaking space to a space). Used in lectures 2.3 and 2.4.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text)
     if lowercase:
         text = text.lower()
@@ -677,13 +660,7 @@ def _step5(word: str) -> str:
     return word
 
 
-def _porter_args(args: dict) -> None:
-    """Check the argument of :func:`porter_stem`: a string."""
-    if not isinstance(args["word"], str):
-        raise TypeError(f"word must be a str, got {type(args['word']).__name__}")
-
-
-@boundary(check=_porter_args)
+@boundary(word="str")
 def porter_stem(word: str) -> str:
     """Stem an English word with Porter's (1980) suffix-stripping algorithm.
 
@@ -726,6 +703,7 @@ _LEMMA_RULES = (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("es", "e"), ("xes",
                 ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""))
 
 
+@boundary(word="str")
 def lemmatize(word: str, vocabulary: Collection[str]) -> str:
     """Map a word to its dictionary form (lemma) with a table of irregulars and a lexicon.
 
@@ -747,8 +725,6 @@ def lemmatize(word: str, vocabulary: Collection[str]) -> str:
     vocabulary : collection of str
         Known lemmas (lower case), e.g. a set of words.
     """
-    if not isinstance(word, str):
-        raise TypeError(f"word must be a str, got {type(word).__name__}")
     if isinstance(vocabulary, str) or not isinstance(vocabulary, Collection):
         raise TypeError("vocabulary must be a collection of words (e.g. a set), "
                         f"got {type(vocabulary).__name__}")

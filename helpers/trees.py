@@ -30,12 +30,23 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from helpers.checks import boundary, check_int, check_matrix, check_real, check_target
+from helpers.checks import (
+    boundary,
+    check_fitted,
+    check_fitted_X,
+    check_int,
+    check_matrix,
+    check_real,
+    check_target,
+    instance,
+)
 
 __all__ = [
     "CLASSIFICATION_CRITERIA",
@@ -68,22 +79,13 @@ TREE_LEAF = -1  # child id of a leaf
 TREE_UNDEFINED = -2  # feature id and threshold of a leaf
 
 
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before ``fit`` was called."""
-
-
 # --------------------------------------------------------------------------- validation
 
 
-def _check_max_features(value: object) -> object:
-    if value is None or value in ("sqrt", "log2"):
-        return value
-    if isinstance(value, str):
-        raise ValueError(f"max_features must be None, 'sqrt', 'log2', an int or a float, "
-                         f"got {value!r}")
-    if isinstance(value, Integral) and not isinstance(value, bool):
-        return check_int("max_features", value, low=1)
-    return check_real("max_features", value, low=0.0, high=1.0, low_inclusive=False)
+# scikit-learn parameter constraints (checked by helpers.checks.boundary)
+_MAX_FEATURES = [None, StrOptions({"sqrt", "log2"}), Interval(Integral, 1, None, closed="left"),
+                 Interval(Real, 0, 1, closed="right")]
+_RANDOM_STATE = [None, np.random.Generator, Interval(Integral, 0, None, closed="left")]
 
 
 def _resolve_max_features(max_features: object, n_features: int) -> int:
@@ -99,12 +101,6 @@ def _resolve_max_features(max_features: object, n_features: int) -> int:
             raise ValueError(f"max_features={max_features} exceeds the {n_features} features")
         return int(max_features)
     return max(1, int(max_features * n_features))
-
-
-def _check_random_state(random_state: object) -> object:
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return random_state
-    return check_int("random_state", random_state, low=0)
 
 
 # --------------------------------------------------------------------------- impurity
@@ -550,6 +546,7 @@ def _y_of_X(args: dict) -> None:
 class _BaseDecisionTree:
     _criteria: tuple[str, ...] = ()
 
+    @boundary(max_features=_MAX_FEATURES, random_state=_RANDOM_STATE)
     def __init__(self, *, criterion: str, max_depth: int | None = None,
                  min_samples_split: int = 2, min_samples_leaf: int = 1,
                  max_features: int | float | str | None = None, ccp_alpha: float = 0.0,
@@ -560,9 +557,9 @@ class _BaseDecisionTree:
         self.max_depth = None if max_depth is None else check_int("max_depth", max_depth, low=1)
         self.min_samples_split = check_int("min_samples_split", min_samples_split, low=2)
         self.min_samples_leaf = check_int("min_samples_leaf", min_samples_leaf, low=1)
-        self.max_features = _check_max_features(max_features)
+        self.max_features = max_features
         self.ccp_alpha = check_real("ccp_alpha", ccp_alpha, low=0.0)
-        self.random_state = _check_random_state(random_state)
+        self.random_state = random_state
 
     # -- fitting
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -588,42 +585,30 @@ class _BaseDecisionTree:
         return self
 
     # -- inspection
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "tree_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
-
-    def _check_predict_X(self, X: object) -> np.ndarray:
-        self._check_fitted()
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
-                             f"with {self.n_features_in_}")
-        return X
-
     def apply(self, X: object) -> np.ndarray:
         """Id of the leaf each row of ``X`` ends in."""
-        return self.tree_.apply(self._check_predict_X(X))
+        return self.tree_.apply(check_fitted_X(self, X, "tree_"))
 
     def get_depth(self) -> int:
         """Depth of the fitted tree (number of splits from the root to the deepest leaf)."""
-        self._check_fitted()
+        check_fitted(self, "tree_")
         return self.tree_.max_depth
 
     def get_n_leaves(self) -> int:
         """Number of leaves of the fitted tree."""
-        self._check_fitted()
+        check_fitted(self, "tree_")
         return self.tree_.n_leaves
 
     @property
     def node_count(self) -> int:
         """Number of nodes of the fitted tree."""
-        self._check_fitted()
+        check_fitted(self, "tree_")
         return self.tree_.node_count
 
     @property
     def feature_importances_(self) -> np.ndarray:
         """Normalised total impurity decrease due to each feature."""
-        self._check_fitted()
+        check_fitted(self, "tree_")
         return self.tree_.feature_importances(self.n_features_in_)
 
     @boundary(X="matrix", check=_y_of_X)
@@ -689,7 +674,7 @@ class DecisionTreeClassifier(_BaseDecisionTree):
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Class fractions of the leaf each row ends in, shape (n, n_classes)."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X, "tree_")
         return self.tree_.value[self.tree_.apply(X)]
 
     def predict(self, X: object) -> np.ndarray:
@@ -727,7 +712,7 @@ class DecisionTreeRegressor(_BaseDecisionTree):
 
     def predict(self, X: object) -> np.ndarray:
         """Mean training target of the leaf each row ends in, shape (n,)."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X, "tree_")
         return self.tree_.value[self.tree_.apply(X), 0]
 
     @boundary(X="matrix", check=_y_of_X)
@@ -743,15 +728,14 @@ class _BaseForest:
     _tree_class: type[_BaseDecisionTree] = _BaseDecisionTree
     _numeric_y = True
 
+    @boundary(bootstrap="bool", random_state=_RANDOM_STATE)
     def __init__(self, *, n_estimators: int, criterion: str, max_depth: int | None,
                  min_samples_split: int, min_samples_leaf: int,
                  max_features: int | float | str | None, bootstrap: bool,
                  random_state: int | None) -> None:
         self.n_estimators = check_int("n_estimators", n_estimators, low=1)
-        if not isinstance(bootstrap, bool):
-            raise TypeError(f"bootstrap must be a bool, got {type(bootstrap).__name__}")
         self.bootstrap = bootstrap
-        self.random_state = _check_random_state(random_state)
+        self.random_state = random_state
         self._tree_params = dict(criterion=criterion, max_depth=max_depth,
                                  min_samples_split=min_samples_split,
                                  min_samples_leaf=min_samples_leaf, max_features=max_features)
@@ -784,15 +768,6 @@ class _BaseForest:
             self.estimators_.append(tree)
             self.estimators_samples_.append(rows)
         return self
-
-    def _check_predict_X(self, X: object) -> np.ndarray:
-        if not hasattr(self, "estimators_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
-                             f"with {self.n_features_in_}")
-        return X
 
     def _tree_values(self, X: np.ndarray) -> Iterator[np.ndarray]:
         for tree in self.estimators_:
@@ -839,7 +814,7 @@ class RandomForestClassifier(_BaseForest):
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Average of the trees' class probabilities, shape (n, n_classes)."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         return sum(self._tree_values(X)) / len(self.estimators_)
 
     def predict(self, X: object) -> np.ndarray:
@@ -876,7 +851,7 @@ class RandomForestRegressor(_BaseForest):
 
     def predict(self, X: object) -> np.ndarray:
         """Average of the trees' predictions, shape (n,)."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         return sum(self._tree_values(X))[:, 0] / len(self.estimators_)
 
     @boundary(X="matrix", check=_y_of_X)
@@ -932,6 +907,7 @@ class GradientBoostingRegressor:
         Training mean squared error after each round.
     """
 
+    @boundary(random_state=_RANDOM_STATE)
     def __init__(self, *, n_estimators: int = 100, learning_rate: float = 0.1,
                  max_depth: int | None = 3, min_samples_split: int = 2,
                  min_samples_leaf: int = 1, max_features: int | float | str | None = None,
@@ -939,7 +915,7 @@ class GradientBoostingRegressor:
         self.n_estimators = check_int("n_estimators", n_estimators, low=1)
         self.learning_rate = check_real("learning_rate", learning_rate, low=0, low_inclusive=False)
         self.subsample = check_real("subsample", subsample, low=0.0, high=1.0, low_inclusive=False)
-        self.random_state = _check_random_state(random_state)
+        self.random_state = random_state
         self._tree_params = dict(max_depth=max_depth, min_samples_split=min_samples_split,
                                  min_samples_leaf=min_samples_leaf, max_features=max_features)
         DecisionTreeRegressor(**self._tree_params)     # validates the tree's parameters
@@ -967,18 +943,9 @@ class GradientBoostingRegressor:
         self.train_mse_ = np.array(mse)
         return self
 
-    def _check_predict_X(self, X: object) -> np.ndarray:
-        if not hasattr(self, "estimators_"):
-            raise NotFittedError("this GradientBoostingRegressor is not fitted yet; call fit first")
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model was fitted "
-                             f"with {self.n_features_in_}")
-        return X
-
     def staged_predict(self, X: object) -> Iterator[np.ndarray]:
         """Yield the predictions ``F_t(X)`` after each round ``t = 1, ..., n_estimators``."""
-        X = self._check_predict_X(X)
+        X = check_fitted_X(self, X)
         F = np.full(len(X), self.init_)
         for tree in self.estimators_:
             F = F + self.learning_rate * tree.tree_.value[tree.tree_.apply(X), 0]
@@ -997,6 +964,8 @@ class GradientBoostingRegressor:
 # --------------------------------------------------------------------------- rules as text
 
 
+@boundary(model=instance(_BaseDecisionTree, what="a tree of helpers.trees"),
+          decimals="int >= 0", max_depth="int >= 0")
 def export_text(model: _BaseDecisionTree, feature_names: Sequence[str] | None = None,
                 class_names: Sequence[str] | None = None, decimals: int = 2,
                 max_depth: int = 10) -> str:
@@ -1021,11 +990,7 @@ def export_text(model: _BaseDecisionTree, feature_names: Sequence[str] | None = 
     -------
     str
     """
-    if not isinstance(model, _BaseDecisionTree):
-        raise TypeError(f"model must be a tree of helpers.trees, got {type(model).__name__}")
-    model._check_fitted()
-    decimals = check_int("decimals", decimals, low=0)
-    max_depth = check_int("max_depth", max_depth, low=0)
+    check_fitted(model, "tree_")
     tree = model.tree_
     if feature_names is None:
         names = getattr(model, "feature_names_in_", None)    # None for a forest's trees

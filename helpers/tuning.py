@@ -47,7 +47,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.checks import boundary, check_int, check_real, check_rng
+from helpers.checks import (
+    boundary,
+    check_int,
+    check_real,
+    check_rng,
+    check_vector,
+    instance,
+    one_of,
+    with_options,
+)
 
 __all__ = [
     "Bracket",
@@ -86,11 +95,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_callable(objective: object) -> None:
-    if not callable(objective):
-        raise TypeError(f"objective must be callable, got {type(objective).__name__}")
 
 
 def _sort_key(value: float, maximize: bool) -> float:
@@ -524,6 +528,7 @@ class SearchResult:
         return pd.DataFrame(rows)
 
 
+@boundary(values=with_options(check_vector, allow_nan=True, allow_inf=True, min_size=0))
 def best_so_far(values: Sequence[float] | np.ndarray, maximize: bool = True) -> np.ndarray:
     """Running best of a sequence of objective values (NaN entries are skipped).
 
@@ -537,26 +542,15 @@ def best_so_far(values: Sequence[float] | np.ndarray, maximize: bool = True) -> 
     maximize : bool
         Running maximum if True, running minimum otherwise.
     """
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"values must be 1-D, got shape {arr.shape}")
+    arr = values
     filled = np.where(np.isnan(arr), -np.inf if maximize else np.inf, arr)
     out = np.maximum.accumulate(filled) if maximize else np.minimum.accumulate(filled)
     out[np.isinf(out) & np.isinf(filled) & np.isnan(arr)] = np.nan
     return out
 
 
-def _stopping_point_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`stopping_point` (in place)."""
-    arr = args["values"] = np.asarray(args["values"], dtype=float)
-    if arr.ndim != 1 or len(arr) == 0:
-        raise ValueError("values must be a non-empty 1-D sequence")
-    min_delta = args["min_delta"]
-    if min_delta < 0:
-        raise ValueError(f"min_delta must be non-negative, got {min_delta}")
-
-
-@boundary(patience="int >= 1", min_delta="real", check=_stopping_point_args)
+@boundary(values=with_options(check_vector, allow_nan=True, allow_inf=True), patience="int >= 1",
+          min_delta="real >= 0.0")
 def stopping_point(values: Sequence[float] | np.ndarray, patience: int,
                    min_delta: float = 0.0, maximize: bool = True) -> int:
     """Number of trials after which "stop when the best-so-far curve flattens" stops.
@@ -605,6 +599,7 @@ def _first_stop(values: np.ndarray, patience: int, min_delta: float,
 # --------------------------------------------------------------------------- black-box search
 
 
+@boundary(objective="callable", space=instance(SearchSpace), max_trials="int >= 1 or None")
 def grid_search(objective: Callable[[dict], float], space: SearchSpace,
                 points_per_dim: int | Mapping[str, int], *, maximize: bool = True,
                 max_trials: int | None = None) -> SearchResult:
@@ -632,11 +627,8 @@ def grid_search(objective: Callable[[dict], float], space: SearchSpace,
     SearchResult
         One trial per grid point, each charged a budget of 1.
     """
-    _check_callable(objective)
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     size = space.grid_size(points_per_dim)
-    if max_trials is not None and size > check_int("max_trials", max_trials, low=1):
+    if max_trials is not None and size > max_trials:
         raise ValueError(f"the grid has {size} configurations, more than max_trials={max_trials}")
     result = SearchResult(maximize=maximize)
     for i, config in enumerate(space.grid(points_per_dim)):
@@ -644,6 +636,9 @@ def grid_search(objective: Callable[[dict], float], space: SearchSpace,
     return result
 
 
+@boundary(objective="callable", space=instance(SearchSpace), num_trials="int >= 1",
+          seed="int >= 0", cost_per_trial="real > 0.0", patience="int >= 1 or None",
+          min_delta="real >= 0.0")
 def random_search(objective: Callable[[dict], float], space: SearchSpace, num_trials: int, *,
                   seed: int = 0, maximize: bool = True, cost_per_trial: float = 1.0,
                   patience: int | None = None, min_delta: float = 0.0) -> SearchResult:
@@ -675,24 +670,12 @@ def random_search(objective: Callable[[dict], float], space: SearchSpace, num_tr
     -------
     SearchResult
     """
-    _check_callable(objective)
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
-    num_trials = check_int("num_trials", num_trials, low=1)
-    seed = check_int("seed", seed, low=0)
-    cost = check_real("cost_per_trial", cost_per_trial)
-    if cost <= 0:
-        raise ValueError(f"cost_per_trial must be positive, got {cost}")
-    if patience is not None:
-        check_int("patience", patience, low=1)
-    min_delta = check_real("min_delta", min_delta)
-    if min_delta < 0:
-        raise ValueError(f"min_delta must be non-negative, got {min_delta}")
     rng = np.random.default_rng(seed)
     result = SearchResult(maximize=maximize)
     for i in range(num_trials):
         config = space.sample(rng)
-        result.trials.append(Trial(i, config, _call_objective(objective, config), cost, i))
+        result.trials.append(Trial(i, config, _call_objective(objective, config), cost_per_trial,
+                                   i))
         if patience is not None and _first_stop(result.values, patience, min_delta,
                                                 maximize) is not None:
             break
@@ -700,7 +683,7 @@ def random_search(objective: Callable[[dict], float], space: SearchSpace, num_tr
 
 
 def _expected_improvement_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`expected_improvement` (in place)."""
+    """Check and convert ``mu`` and ``sigma`` of :func:`expected_improvement` (in place)."""
     mu = args["mu"] = np.asarray(args["mu"], dtype=float)
     sigma = args["sigma"] = np.asarray(args["sigma"], dtype=float)
     if mu.shape != sigma.shape:
@@ -710,12 +693,9 @@ def _expected_improvement_args(args: dict) -> None:
         raise ValueError("mu and sigma must not contain NaN")
     if (sigma < 0).any():
         raise ValueError("sigma must be non-negative")
-    xi = args["xi"]
-    if xi < 0:
-        raise ValueError(f"xi must be non-negative, got {xi}")
 
 
-@boundary(best="real", xi="real", check=_expected_improvement_args)
+@boundary(best="real", xi="real >= 0.0", check=_expected_improvement_args)
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: float = 0.0,
                          maximize: bool = True) -> np.ndarray:
     """Expected improvement of a Gaussian belief ``N(mu, sigma^2)`` over the best value.
@@ -748,15 +728,8 @@ def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, *, xi: 
     return np.maximum(ei, 0.0)
 
 
-def _bayesian_optimization_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`bayesian_optimization` (in place)."""
-    _check_callable(args["objective"])
-    if not isinstance(args["space"], SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
-
-
-@boundary(num_trials="int >= 1", num_initial="int >= 2", num_candidates="int >= 1",
-          seed="int >= 0", xi="real", check=_bayesian_optimization_args)
+@boundary(objective="callable", space=instance(SearchSpace), num_trials="int >= 1",
+          num_initial="int >= 2", num_candidates="int >= 1", seed="int >= 0", xi="real")
 def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace,
                           num_trials: int, *, num_initial: int = 5, num_candidates: int = 1000,
                           xi: float = 0.01, seed: int = 0,
@@ -837,10 +810,6 @@ def bayesian_optimization(objective: Callable[[dict], float], space: SearchSpace
 # --------------------------------------------------------------------------- multi-fidelity search
 
 
-def _check_eta(eta: object) -> int:
-    return check_int("eta", eta, low=2)
-
-
 def run_halving(objective: Callable[[dict, float], float], configs: list[dict],
                  rungs: list[tuple[int, float]], eta: int, maximize: bool,
                  result: SearchResult, bracket: int | None, first_config_id: int) -> None:
@@ -907,16 +876,10 @@ def _halving_rungs(num_configs: int, min_budget: float, eta: int,
 
 
 def _halving_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`successive_halving` (in place)."""
-    _check_callable(args["objective"])
-    args["eta"] = _check_eta(args["eta"])
-    min_budget = args["min_budget"]
-    if min_budget <= 0:
-        raise ValueError(f"min_budget must be positive, got {min_budget}")
-    if args["max_budget"] is not None:
-        max_budget = args["max_budget"] = check_real("max_budget", args["max_budget"])
-        if max_budget < min_budget:
-            raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
+    """Check the arguments of :func:`successive_halving` that depend on each other."""
+    max_budget, min_budget = args["max_budget"], args["min_budget"]
+    if max_budget is not None and max_budget < min_budget:
+        raise ValueError(f"max_budget={max_budget} is smaller than min_budget={min_budget}")
     if args["configs"] is not None:
         if args["space"] is not None or args["num_configs"] is not None:
             raise ValueError("give either configs, or space and num_configs, not both")
@@ -928,11 +891,11 @@ def _halving_args(args: dict) -> None:
             raise TypeError("space must be a SearchSpace (or pass configs=)")
         if args["num_configs"] is None:
             raise ValueError("num_configs is required when sampling from a space")
-        args["num_configs"] = check_int("num_configs", args["num_configs"], low=1)
-        args["seed"] = check_int("seed", args["seed"], low=0)
 
 
-@boundary(min_budget="real", num_rounds="int >= 1 or None", check=_halving_args)
+@boundary(objective="callable", num_configs="int >= 1 or None", min_budget="real > 0.0",
+          eta="int >= 2", max_budget="real or None", num_rounds="int >= 1 or None",
+          seed="int >= 0", check=_halving_args)
 def successive_halving(objective: Callable[[dict, float], float], space: SearchSpace | None = None,
                        *, num_configs: int | None = None, min_budget: float = 1.0,
                        eta: int = 2, max_budget: float | None = None,
@@ -1012,6 +975,7 @@ class Bracket:
         return float(sum(n * r for n, r in self.rungs))
 
 
+@boundary(max_budget="real >= 1.0", eta="int >= 2")
 def hyperband_brackets(max_budget: float, eta: int = 3) -> list[Bracket]:
     """The brackets of Hyperband (Li et al. 2018, Algorithm 1) for ``R`` and ``eta``.
 
@@ -1029,10 +993,7 @@ def hyperband_brackets(max_budget: float, eta: int = 3) -> list[Bracket]:
     eta : int
         Reduction factor (at least 2; Li et al. use 3).
     """
-    R = check_real("max_budget", max_budget)
-    if R < 1:
-        raise ValueError(f"max_budget must be at least 1, got {R}")
-    eta = _check_eta(eta)
+    R = max_budget
     s_max = 0
     while eta ** (s_max + 1) <= R * (1 + 1e-12):
         s_max += 1
@@ -1045,15 +1006,7 @@ def hyperband_brackets(max_budget: float, eta: int = 3) -> list[Bracket]:
     return brackets
 
 
-def _hyperband_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`hyperband` (in place); ``max_budget``
-    and ``eta`` are checked by :func:`hyperband_brackets`."""
-    _check_callable(args["objective"])
-    if not isinstance(args["space"], SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
-
-
-@boundary(seed="int >= 0", check=_hyperband_args)
+@boundary(objective="callable", space=instance(SearchSpace), seed="int >= 0")
 def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max_budget: float,
               *, eta: int = 3, seed: int = 0, maximize: bool = True) -> SearchResult:
     """Hyperband: successive halving run for every trade-off between n and m.
@@ -1098,22 +1051,16 @@ def hyperband(objective: Callable[[dict, float], float], space: SearchSpace, max
 
 
 def _refine_space_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`refine_space` (in place)."""
-    space = args["space"]
-    if not isinstance(space, SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+    """Check ``configs`` of :func:`refine_space` against ``space`` (in place)."""
     configs = args["configs"] = list(args["configs"])
     if not configs:
         raise ValueError("configs is empty: there is nothing to refine around")
     for config in configs:
-        space.validate(config)
-    log_margin = args["log_margin"]
-    linear_margin = args["linear_margin"]
-    if log_margin <= 1 or linear_margin < 0:
-        raise ValueError("log_margin must be > 1 and linear_margin >= 0")
+        args["space"].validate(config)
 
 
-@boundary(log_margin="real", linear_margin="real", check=_refine_space_args)
+@boundary(space=instance(SearchSpace), log_margin="real > 1.0", linear_margin="real >= 0.0",
+          check=_refine_space_args)
 def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
                  log_margin: float = 2.0, linear_margin: float = 0.1) -> SearchSpace:
     """A narrower search space around the configurations that did well.
@@ -1171,10 +1118,7 @@ def refine_space(space: SearchSpace, configs: Sequence[Mapping[str, Any]], *,
 def _one_at_a_time_args(args: dict) -> None:
     """Check the arguments of :func:`one_at_a_time`, every variation before the first
     run."""
-    _check_callable(args["objective"])
     baseline, variations = args["baseline"], args["variations"]
-    if not isinstance(baseline, Mapping) or not isinstance(variations, Mapping):
-        raise TypeError("baseline and variations must be mappings")
     unknown = set(variations) - set(baseline)
     if unknown:
         raise ValueError(f"variations name hyper-parameters not in the baseline: "
@@ -1184,7 +1128,8 @@ def _one_at_a_time_args(args: dict) -> None:
             raise ValueError(f"variations[{name!r}] must be a non-empty list of values")
 
 
-@boundary(check=_one_at_a_time_args)
+@boundary(objective="callable", baseline=instance(Mapping), variations=instance(Mapping),
+          check=_one_at_a_time_args)
 def one_at_a_time(objective: Callable[[dict], float], baseline: Mapping[str, Any],
                   variations: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Change one hyper-parameter at a time from a baseline and record the objective.
@@ -1227,12 +1172,9 @@ def _tolerance_range_args(args: dict) -> None:
         raise ValueError("xs must be strictly increasing and free of NaN")
     if np.isnan(s).all():
         raise ValueError("all scores are NaN")
-    tol = args["tol"]
-    if tol < 0:
-        raise ValueError(f"tol must be non-negative, got {tol}")
 
 
-@boundary(tol="real", check=_tolerance_range_args)
+@boundary(tol="real >= 0.0", check=_tolerance_range_args)
 def tolerance_range(xs: Sequence[float], scores: Sequence[float],
                     tol: float) -> tuple[float, float]:
     """The contiguous range of ``xs`` around the best score whose scores are within ``tol``.
@@ -1270,14 +1212,13 @@ def tolerance_range(xs: Sequence[float], scores: Sequence[float],
 # --------------------------------------------------------------------------- experiment log
 
 
+@boundary(func="callable")
 def code_hash(func: Callable[..., Any]) -> str:
     """A short fingerprint of a function's source code, without git: 12 hex digits of SHA-256.
 
     Logged with each run so that results can be tied to the code that produced
     them even in a notebook that was never committed. Used in lecture 9.1.
     """
-    if not callable(func):
-        raise TypeError(f"func must be callable, got {type(func).__name__}")
     try:
         source = inspect.getsource(func)
     except (OSError, TypeError) as err:
@@ -1347,9 +1288,8 @@ class ExperimentLog:
     1
     """
 
+    @boundary(path=instance(str, Path))
     def __init__(self, path: str | Path) -> None:
-        if not isinstance(path, str | Path):
-            raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
         self.path = str(path)
         self._conn = sqlite3.connect(self.path)
         self._conn.execute(
@@ -1423,6 +1363,7 @@ class DataSplit:
     y_test: torch.Tensor
 
 
+@boundary(seed="int >= 0", val_fraction="real", test_fraction="real")
 def load_digits_split(seed: int = 0, val_fraction: float = 0.2,
                       test_fraction: float = 0.2) -> DataSplit:
     """scikit-learn's bundled digits (1,797 8x8 images), split and standardised.
@@ -1435,9 +1376,6 @@ def load_digits_split(seed: int = 0, val_fraction: float = 0.2,
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    seed = check_int("seed", seed, low=0)
-    val_fraction = check_real("val_fraction", val_fraction)
-    test_fraction = check_real("test_fraction", test_fraction)
     if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
         raise ValueError("val_fraction and test_fraction must be positive and sum to less than 1")
     X, y = load_digits(return_X_y=True)
@@ -1500,9 +1438,8 @@ class MLPTrainer:
         Validation accuracy after each epoch trained so far.
     """
 
+    @boundary(data=instance(DataSplit), seed="int >= 0")
     def __init__(self, data: DataSplit, seed: int = 0, **config: Any) -> None:
-        if not isinstance(data, DataSplit):
-            raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
         unknown = set(config) - set(_MLP_DEFAULTS)
         if unknown:
             raise ValueError(f"unknown hyper-parameters {sorted(unknown)}; known: "
@@ -1510,12 +1447,9 @@ class MLPTrainer:
         cfg = {**_MLP_DEFAULTS, **config}
         if cfg["optimizer"] not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {cfg['optimizer']!r}")
-        lr = check_real("lr", cfg["lr"])
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        check_real("lr", cfg["lr"], low=0.0, low_inclusive=False)
         for name in ("weight_decay", "momentum"):
-            if check_real(name, cfg[name]) < 0:
-                raise ValueError(f"{name} must be non-negative, got {cfg[name]}")
+            check_real(name, cfg[name], low=0.0)
         if cfg["optimizer"] == "adam" and cfg["momentum"] != 0:
             raise ValueError("momentum applies to optimizer='sgd' only")
         check_int("batch_size", cfg["batch_size"], low=1)
@@ -1523,7 +1457,7 @@ class MLPTrainer:
         check_int("num_hiddens", cfg["num_hiddens"], low=1)
         self.config = cfg
         self.data = data
-        self.seed = check_int("seed", seed, low=0)
+        self.seed = seed
         self._gen = torch.Generator().manual_seed(self.seed)
         self.net = self._build()
         self._params = list(self.net.parameters())
@@ -1609,10 +1543,9 @@ class MLPTrainer:
         self.val_accuracies.extend(new)
         return new
 
+    @boundary(split=one_of(("train", "val", "test")))
     def evaluate(self, split: str = "val") -> float:
         """Accuracy of the current model on ``"train"``, ``"val"`` or ``"test"``."""
-        if split not in ("train", "val", "test"):
-            raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
         X = getattr(self.data, f"X_{split}")
         y = getattr(self.data, f"y_{split}")
         self.net.eval()
@@ -1647,12 +1580,11 @@ class MLPObjective:
         Hyper-parameters added to every configuration (e.g. ``{"optimizer": "sgd"}``).
     """
 
+    @boundary(data=instance(DataSplit), seed="int >= 0")
     def __init__(self, data: DataSplit, seed: int = 0,
                  fixed: Mapping[str, Any] | None = None) -> None:
-        if not isinstance(data, DataSplit):
-            raise TypeError(f"data must be a DataSplit, got {type(data).__name__}")
         self.data = data
-        self.seed = check_int("seed", seed, low=0)
+        self.seed = seed
         self.fixed = dict(fixed or {})
         self._trainers: dict[tuple, MLPTrainer] = {}
         self.epochs_trained = 0
@@ -1680,13 +1612,7 @@ class MLPObjective:
 # --------------------------------------------------------------------------- Optuna bridge
 
 
-def _suggest_config_args(args: dict) -> None:
-    """Check ``space`` of :func:`suggest_config`."""
-    if not isinstance(args["space"], SearchSpace):
-        raise TypeError(f"space must be a SearchSpace, got {type(args['space']).__name__}")
-
-
-@boundary(check=_suggest_config_args)
+@boundary(space=instance(SearchSpace))
 def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
     """Ask an Optuna trial for one configuration of ``space`` (define-by-run).
 
@@ -1713,15 +1639,14 @@ def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
 
 def _optuna_objective_args(args: dict) -> None:
     """Check and convert the arguments of :func:`optuna_mlp_objective` (in place)."""
-    if not isinstance(args["data"], DataSplit):
-        raise TypeError(f"data must be a DataSplit, got {type(args['data']).__name__}")
     fixed = args["fixed"] = dict(args["fixed"] or {})
     overlap = set(fixed) & set(args["space"])
     if overlap:
         raise ValueError(f"hyper-parameters both fixed and searched: {sorted(overlap)}")
 
 
-@boundary(num_epochs="int >= 1", seed="int >= 0", check=_optuna_objective_args)
+@boundary(data=instance(DataSplit), num_epochs="int >= 1", seed="int >= 0",
+          check=_optuna_objective_args)
 def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *,
                          seed: int = 0, fixed: Mapping[str, Any] | None = None,
                          prune: bool = True) -> Callable[[Any], float]:

@@ -34,8 +34,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from helpers.checks import boundary, check_int, check_labels, check_real, check_splits
-from helpers.complexity import mean_squared_error
+from helpers.checks import boundary, check_indices, check_splits
+from helpers.complexity import _check_data, mean_squared_error
 
 __all__ = [
     "Split",
@@ -58,13 +58,9 @@ Split = tuple[np.ndarray, np.ndarray]
 # --------------------------------------------------------------------------- validation
 
 
-def _check_fraction(value: object) -> float:
-    return check_real("val_fraction", value, low=0, high=1, low_inclusive=False,
-                      high_inclusive=False)
-
-
-def _as_times(times: object) -> np.ndarray:
-    """Times as a 1-D array of float or datetime64 values, without NaN/NaT."""
+def _as_times(_: str, times: object) -> np.ndarray:
+    """Times as a 1-D array of float or datetime64 values, without NaN/NaT (a
+    :func:`helpers.checks.boundary` converter)."""
     if isinstance(times, str | bytes):
         raise TypeError("times must be an array of times, got a string")
     if isinstance(times, pd.Series | pd.Index):
@@ -97,13 +93,13 @@ def _pair(n: int, val_mask: np.ndarray) -> Split:
 
 def _random_split_args(args: dict) -> None:
     """Check and convert the arguments of :func:`random_split` (in place)."""
-    n = args["n"]
-    val_fraction = args["val_fraction"] = _check_fraction(args["val_fraction"])
+    n, val_fraction = args["n"], args["val_fraction"]
     if _share(val_fraction, n) >= n:
         raise ValueError(f"val_fraction={val_fraction} leaves no training example out of {n}")
 
 
-@boundary(n="int >= 2", seed="int >= 0", check=_random_split_args)
+@boundary(n="int >= 2", val_fraction="real in (0, 1)", seed="int >= 0",
+          check=_random_split_args)
 def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
     """Hold out a uniformly random ``ceil(val_fraction * n)`` of ``n`` examples.
 
@@ -135,12 +131,10 @@ def random_split(n: int, val_fraction: float = 0.2, seed: int = 0) -> Split:
 
 def _sequential_args(args: dict) -> None:
     """Check and convert the arguments of :func:`sequential_split` (in place)."""
-    times = args["times"] = _as_times(args["times"])
-    val_fraction, cutoff = args["val_fraction"], args["cutoff"]
+    times, val_fraction, cutoff = args["times"], args["val_fraction"], args["cutoff"]
     if (val_fraction is None) == (cutoff is None):
         raise ValueError("give exactly one of val_fraction and cutoff")
     if cutoff is None:
-        val_fraction = args["val_fraction"] = _check_fraction(val_fraction)
         n_val = _share(val_fraction, len(times))
         if n_val >= len(times):
             raise ValueError(f"val_fraction={val_fraction} leaves no training example out of "
@@ -161,7 +155,7 @@ def _sequential_args(args: dict) -> None:
                          "empty")
 
 
-@boundary(check=_sequential_args)
+@boundary(times=_as_times, val_fraction="real in (0, 1) or None", check=_sequential_args)
 def sequential_split(times: object, val_fraction: float | None = None,
                      cutoff: object = None) -> Split:
     """Validate on the latest examples: every validation time is after every training time.
@@ -194,6 +188,7 @@ def sequential_split(times: object, val_fraction: float | None = None,
     return _pair(len(times), times >= cutoff)
 
 
+@boundary(groups="labels", val_fraction="real in (0, 1)", seed="int >= 0")
 def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Split:
     """Hold out a random ``ceil(val_fraction * num_groups)`` of the groups, with all their examples.
 
@@ -216,9 +211,6 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
     (train, val) : tuple of numpy.ndarray
         Sorted indices; ``set(groups[train])`` and ``set(groups[val])`` are disjoint.
     """
-    groups = check_labels(groups, "groups")
-    val_fraction = _check_fraction(val_fraction)
-    seed = check_int("seed", seed, low=0)
     unique, inverse = np.unique(groups, return_inverse=True)
     if len(unique) < 2:
         raise ValueError(f"group_split needs at least 2 groups, got {len(unique)}")
@@ -232,8 +224,7 @@ def group_split(groups: object, val_fraction: float = 0.2, seed: int = 0) -> Spl
 
 def _balanced_args(args: dict) -> None:
     """Check and convert the arguments of :func:`balanced_validation_indices` (in place)."""
-    y = args["y"] = check_labels(args["y"], "y")
-    per_class = args["per_class"]
+    y, per_class = args["y"], args["per_class"]
     classes, counts = np.unique(y, return_counts=True)
     short = [str(c) for c, k in zip(classes, counts, strict=True) if k <= per_class]
     if short:
@@ -242,7 +233,7 @@ def _balanced_args(args: dict) -> None:
                          "training example")
 
 
-@boundary(per_class="int >= 1", seed="int >= 0", check=_balanced_args)
+@boundary(y="labels", per_class="int >= 1", seed="int >= 0", check=_balanced_args)
 def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Split:
     """Validate on exactly ``per_class`` random examples of every class; train on the rest.
 
@@ -282,15 +273,12 @@ def balanced_validation_indices(y: object, per_class: int, seed: int = 0) -> Spl
 
 def _k_fold_args(args: dict) -> None:
     """Check and convert the arguments of :func:`k_fold_indices` (in place)."""
-    n = args["n"]
-    k = args["k"]
+    n, k = args["n"], args["k"]
     if k > n:
         raise ValueError(f"cannot make k={k} folds of n={n} examples: need k <= n")
-    if not isinstance(args["shuffle"], bool | np.bool_):
-        raise TypeError(f"shuffle must be a bool, got {type(args['shuffle']).__name__}")
 
 
-@boundary(n="int >= 1", k="int >= 2", seed="int >= 0", check=_k_fold_args)
+@boundary(n="int >= 1", k="int >= 2", shuffle="bool", seed="int >= 0", check=_k_fold_args)
 def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list[Split]:
     """Split ``n`` examples into ``k`` non-overlapping folds; each fold validates once.
 
@@ -330,15 +318,14 @@ def k_fold_indices(n: int, k: int, shuffle: bool = False, seed: int = 0) -> list
 
 def _group_k_fold_args(args: dict) -> None:
     """Check and convert the arguments of :func:`group_k_fold` (in place)."""
-    groups = args["groups"] = check_labels(args["groups"], "groups")
-    k = args["k"]
+    groups, k = args["groups"], args["k"]
     num_groups = len(np.unique(groups))
     if k > num_groups:
         raise ValueError(f"cannot make k={k} folds from {num_groups} groups: need k <= "
                          "number of groups")
 
 
-@boundary(k="int >= 2", check=_group_k_fold_args)
+@boundary(groups="labels", k="int >= 2", check=_group_k_fold_args)
 def group_k_fold(groups: object, k: int) -> list[Split]:
     """K-fold cross-validation over groups: every group is validated in exactly one fold.
 
@@ -372,6 +359,7 @@ def group_k_fold(groups: object, k: int) -> list[Split]:
     return [_pair(len(groups), example_fold == f) for f in range(k)]
 
 
+@boundary(times=_as_times, k="int >= 2")
 def time_series_splits(times: object, k: int) -> list[Split]:
     """Expanding-window splits: validate on ``k`` consecutive later blocks, train on all before.
 
@@ -396,8 +384,6 @@ def time_series_splits(times: object, k: int) -> list[Split]:
     list of (train, val)
         ``k`` pairs of sorted indices into ``times``.
     """
-    times = _as_times(times)
-    k = check_int("k", k, low=2)
     n = len(times)
     if k + 1 > n:
         raise ValueError(f"cannot make k={k} time-series splits of n={n} examples: need "
@@ -424,21 +410,13 @@ def time_series_splits(times: object, k: int) -> list[Split]:
 
 def _cross_val_args(args: dict) -> None:
     """Check and convert the arguments of :func:`cross_val_score` (in place)."""
-    X = args["X"] = np.asarray(args["X"])
-    y = args["y"] = np.asarray(args["y"])
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {X.shape}")
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with one value per row of X, got shape {y.shape} "
-                         f"for {len(X)} rows")
-    if len(X) == 0:
-        raise ValueError("X and y are empty")
-    if not callable(args["make_model"]) or not callable(args["metric"]):
-        raise TypeError("make_model and metric must be callables")
-    args["folds"] = check_splits(args["folds"], len(X), name="folds")
+    args["X"], args["y"] = _check_data(args["X"], args["y"])
+    if args["y"].ndim != 1:
+        raise ValueError(f"y must be 1-D, one value per row of X, got shape {args['y'].shape}")
+    args["folds"] = check_splits(args["folds"], len(args["X"]), name="folds")
 
 
-@boundary(check=_cross_val_args)
+@boundary(make_model="callable", metric="callable", check=_cross_val_args)
 def cross_val_score(
     make_model: Callable[[], object],
     X: object,
@@ -518,13 +496,9 @@ def row_hashes(X: object) -> np.ndarray:
 
 
 def _duplicates_args(args: dict) -> None:
-    n = len(args["X"]) if hasattr(args["X"], "__len__") else None  # else row_hashes raises
+    n = len(args["X"]) if hasattr(args["X"], "__len__") else np.inf  # else row_hashes raises
     for name in ("train", "val"):
-        idx = args[name] = np.asarray(args[name])
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(f"{name} must be a 1-D array of integer indices")
-        if n is not None and idx.size and (idx.min() < 0 or idx.max() >= n):
-            raise ValueError(f"{name} indices must lie in [0, {n})")
+        args[name] = check_indices(name, args[name], n, allow_empty=True)
 
 
 @boundary(check=_duplicates_args)

@@ -42,13 +42,12 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from numbers import Real
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
 
-from helpers.checks import check_int, check_real
+from helpers.checks import boundary, check_frame, check_int, check_real, instance, optional
 from helpers.housing import LISTING_COLUMNS
 
 __all__ = [
@@ -352,12 +351,12 @@ class ListingSite:
         Substrings of ``User-Agent`` headers answered with 403.
     """
 
+    @boundary(listings=check_frame, per_page="int >= 1", seed="int >= 0",
+              faults=optional(instance(FaultConfig)), crawl_delay="real >= 0.0")
     def __init__(self, listings: pd.DataFrame, *, per_page: int = 25, seed: int = 0,
                  faults: FaultConfig | None = None, crawl_delay: float = 0.01,
                  disallow: Sequence[str] = ("/search/", "/myaccount/"),
                  blocked_agents: Sequence[str] = ("python-requests",)) -> None:
-        if not isinstance(listings, pd.DataFrame):
-            raise TypeError(f"listings must be a DataFrame, got {type(listings).__name__}")
         missing = [c for c in LISTING_COLUMNS if c not in listings.columns]
         if missing:
             raise ValueError(f"listings lack the columns {missing}")
@@ -368,20 +367,13 @@ class ListingSite:
             raise ValueError("listing Ids must be unique: each one is a page's URL")
         if not ids.str.fullmatch(r"\d+").all():
             raise ValueError("listing Ids must be strings of digits")
-        per_page = check_int("per_page", per_page, low=1)
-        seed = check_int("seed", seed, low=0)
-        if faults is not None and not isinstance(faults, FaultConfig):
-            raise TypeError(f"faults must be a FaultConfig or None, got {type(faults).__name__}")
-        if isinstance(crawl_delay, bool) or not isinstance(crawl_delay, Real) \
-                or not crawl_delay >= 0:
-            raise ValueError(f"crawl_delay must be a non-negative number, got {crawl_delay!r}")
         if isinstance(disallow, str) or any(not p.startswith("/") for p in disallow):
             raise ValueError("disallow must be a sequence of paths starting with '/'")
         self.listings = listings[list(LISTING_COLUMNS)].reset_index(drop=True).copy()
         self.per_page = per_page
         self.seed = seed
         self.faults = faults or FaultConfig()
-        self.crawl_delay = float(crawl_delay)
+        self.crawl_delay = crawl_delay
         self.disallow = tuple(disallow)
         self.blocked_agents = tuple(blocked_agents)
         self.num_pages = -(-len(self.listings) // per_page)

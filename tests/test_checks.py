@@ -148,6 +148,21 @@ def test_check_float_tensor_rejects_nan():
         check_float_tensor("X", torch.tensor([1.0, float("nan")]))
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_check_float_tensor_finds_one_bad_entry_anywhere(bad, dtype):
+    X = torch.ones(4, 5, dtype=dtype)
+    X[2, 3] = bad
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        check_float_tensor("X", X)
+
+
+def test_check_float_tensor_accepts_the_largest_finite_values():
+    X = torch.tensor([torch.finfo(torch.float64).max, torch.finfo(torch.float64).min],
+                     dtype=torch.float64)
+    assert check_float_tensor("X", X) is X
+
+
 # --------------------------------------------------------------------------- check_frame
 
 

@@ -209,7 +209,7 @@ def test_iqr_outliers_ignore_missing_values_and_keep_the_index():
 
 
 def test_iqr_rejects_bad_input():
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(ValueError, match="k == -1, must be >= 0"):
         iqr_bounds([1, 2, 3], k=-1)
     with pytest.raises(ValueError, match="no non-missing"):
         iqr_bounds([np.nan, np.nan])

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import dev
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,12 @@ def test_every_command_on_the_page_is_run_or_excused_with_a_reason():
 
 @pytest.fixture
 def clone(tmp_path) -> Path:
+    # a set-up run from the clone would re-install the shared environment's editable
+    # helpers pointing at the clone, which is deleted after the test
+    stamp = ROOT / ".venv" / ".cs329p-stamp"
+    if not stamp.exists() or stamp.read_text() != dev._requirements_digest():
+        pytest.fail("the environment does not match this checkout's lock; run "
+                    "`python3.11 tools/dev.py setup` first")
     target = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(target)], check=True)
     diff = subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=ROOT, check=True,

@@ -44,7 +44,7 @@ def test_auc_rejects_one_class_and_non_binary_labels():
         auc_from_scores([1, 1, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="labels"):
         auc_from_scores([0, 2, 1], [0.1, 0.2, 0.3])
-    with pytest.raises(ValueError, match="consistent"):
+    with pytest.raises(ValueError, match="labels and scores must have the same length"):
         auc_from_scores([0, 1], [0.1, 0.2, 0.3])
 
 

@@ -345,7 +345,7 @@ def test_cross_val_score_rejects_leaky_or_malformed_folds(regression):
         cross_val_score(Ridge, X[:, 0], y, k_fold_indices(90, 3))
     with pytest.raises(ValueError, match="one value per row"):
         cross_val_score(Ridge, X, y[:-1], k_fold_indices(90, 3))
-    with pytest.raises(TypeError, match="callables"):
+    with pytest.raises(TypeError, match="make_model must be callable"):
         cross_val_score(Ridge(), X, y, k_fold_indices(90, 3))
 
 
@@ -387,5 +387,5 @@ def test_duplicate_checks_reject_bad_inputs():
         row_hashes(pd.DataFrame(index=[0, 1]))
     with pytest.raises(ValueError, match="lie in"):
         cross_split_duplicates(np.zeros((3, 1)), [0, 1], [5])
-    with pytest.raises(ValueError, match="integer indices"):
+    with pytest.raises(ValueError, match="must be a 1-D integer array"):
         cross_split_duplicates(np.zeros((3, 1)), [0.0], [1])
