@@ -63,8 +63,8 @@ python3.11 -m venv .venv
 The second command replaces the pip that comes with Python 3.11, which takes about
 twice as long to install the lock. The last command runs lecture {example}
 and stores its new outputs in the notebook; replace the name to run another lecture
-(`ls notebooks`). The numbers should equal the website's up to the last printed digit. On Windows, use `.venv\\Scripts\\` instead of
-`.venv/bin/`.
+(`ls notebooks`). The numbers should equal the website's up to the last printed digit.
+On Windows, use `.venv\\Scripts\\` instead of `.venv/bin/`.
 
 **On Linux, install the CPU build of PyTorch first.** There, `pip install torch==2.13.0`
 from PyPI brings the CUDA build and several GB of NVIDIA libraries that the book never
