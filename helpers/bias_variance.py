@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from helpers.checks import (
     boundary,
+    check_fitted,
     check_int,
     check_matrix,
     check_real,
@@ -203,8 +204,7 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
 
     def predict(self, X: object) -> np.ndarray:
         """Evaluate the fitted polynomial at the rows of ``X``."""
-        if not hasattr(self, "coef_"):
-            raise ValueError("this PolynomialRegression is not fitted yet: call fit first")
+        check_fitted(self, "coef_")
         return self._features(X) @ self.coef_
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 
-from helpers.checks import boundary, check_frame, check_int, one_of, with_options
+from helpers.checks import boundary, check_frame, check_int, instance, one_of, with_options
 from helpers.housing import HOUSE_TYPES, LISTING_COLUMNS, SQFT_PER_ACRE
 
 __all__ = [
@@ -635,9 +635,7 @@ def denial_violations(frame: pd.DataFrame, constraints: Sequence[DenialConstrain
     if not constraints:
         raise ValueError("give at least one DenialConstraint")
     for c in constraints:
-        if not isinstance(c, DenialConstraint):
-            raise TypeError(f"constraints must be DenialConstraint objects, got "
-                            f"{type(c).__name__}")
+        instance(DenialConstraint)("constraints", c)
     names = [c.name for c in constraints]
     if len(set(names)) != len(names):
         raise ValueError(f"constraint names must be unique, got {names}")

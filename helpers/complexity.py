@@ -85,8 +85,25 @@ def _sizes(name: str, values: object) -> np.ndarray:
 # --------------------------------------------------------------------------- complexity
 
 
+class _Curve:
+    """The split-averaged errors of a curve whose rows are fits (one per value or size)."""
+
+    train_errors: np.ndarray
+    val_errors: np.ndarray
+
+    @property
+    def train_error(self) -> np.ndarray:
+        """Training error averaged over the splits, one per row."""
+        return self.train_errors.mean(axis=1)
+
+    @property
+    def val_error(self) -> np.ndarray:
+        """Validation error averaged over the splits, one per row."""
+        return self.val_errors.mean(axis=1)
+
+
 @dataclass(frozen=True)
-class ComplexityCurve:
+class ComplexityCurve(_Curve):
     """Training and validation error for each complexity value. Used in lecture 4.2.
 
     Attributes
@@ -100,16 +117,6 @@ class ComplexityCurve:
     values: list
     train_errors: np.ndarray
     val_errors: np.ndarray
-
-    @property
-    def train_error(self) -> np.ndarray:
-        """Training error averaged over the splits, one per value."""
-        return self.train_errors.mean(axis=1)
-
-    @property
-    def val_error(self) -> np.ndarray:
-        """Validation error averaged over the splits, one per value."""
-        return self.val_errors.mean(axis=1)
 
     @property
     def best_index(self) -> int:
@@ -184,7 +191,7 @@ def complexity_curve(
 
 
 @dataclass(frozen=True)
-class LearningCurve:
+class LearningCurve(_Curve):
     """Training and validation error for each training-set size. Used in lecture 4.2.
 
     Attributes
@@ -198,16 +205,6 @@ class LearningCurve:
     sizes: np.ndarray
     train_errors: np.ndarray
     val_errors: np.ndarray
-
-    @property
-    def train_error(self) -> np.ndarray:
-        """Training error averaged over the splits, one per size."""
-        return self.train_errors.mean(axis=1)
-
-    @property
-    def val_error(self) -> np.ndarray:
-        """Validation error averaged over the splits, one per size."""
-        return self.val_errors.mean(axis=1)
 
 
 def _learning_curve_args(args: dict) -> None:

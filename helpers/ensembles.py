@@ -28,7 +28,7 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from helpers.checks import boundary, check_fitted_X, check_indices, check_params, check_target
 
@@ -153,11 +153,8 @@ class _Bagging(BaseEstimator):
 
     def _check_params(self, n: int) -> tuple[object, int, int]:
         estimator = self._default_estimator() if self.estimator is None else self.estimator
-        for method in ("fit", "predict"):
-            if not callable(getattr(estimator, method, None)):
-                raise TypeError(f"estimator must have a {method} method, got "
-                                f"{type(estimator).__name__}")
-        check_params(_BAGGING_PARAMS, vars(self), type(self).__name__)
+        check_params({**_BAGGING_PARAMS, "estimator": [HasMethods(["fit", "predict"])]},
+                     {**vars(self), "estimator": estimator}, type(self).__name__)
         m = self.max_samples
         if m is None:
             m = n

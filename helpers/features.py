@@ -128,12 +128,11 @@ def bin_values(x: object, edges: object) -> np.ndarray:
 
 def _category_levels_args(args: dict) -> None:
     """Check and convert the arguments of :func:`category_levels` (in place)."""
-    series = args["values"] = _as_series("values", args["values"])
-    if series.dropna().empty:
+    if args["values"].dropna().empty:
         raise ValueError("values has no non-missing entries")
 
 
-@boundary(min_frequency="int >= 1", max_categories="int >= 1 or None",
+@boundary(values=_as_series, min_frequency="int >= 1", max_categories="int >= 1 or None",
           check=_category_levels_args)
 def category_levels(values: object, min_frequency: int = 1,
                     max_categories: int | None = None) -> list:
@@ -155,7 +154,6 @@ def category_levels(values: object, min_frequency: int = 1,
 
 def _one_hot_args(args: dict) -> None:
     """Check and convert the arguments of :func:`one_hot` (in place)."""
-    args["values"] = _as_series("values", args["values"])
     levels = args["levels"]
     if isinstance(levels, str) or not isinstance(levels, Sequence):
         raise TypeError("levels must be a sequence of categories (from category_levels)")
@@ -165,7 +163,7 @@ def _one_hot_args(args: dict) -> None:
         raise ValueError("levels contains duplicates")
 
 
-@boundary(check=_one_hot_args)
+@boundary(values=_as_series, check=_one_hot_args)
 def one_hot(values: object, levels: Sequence, unknown: bool = True) -> pd.DataFrame:
     """One-hot encode ``values`` over the learnt ``levels``, plus an "unknown" column.
 

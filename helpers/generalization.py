@@ -90,8 +90,6 @@ def _check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("x contains NaN")
     if x.min() < 0 or x.max() > 1:
         raise ValueError(f"x must lie in [0, 1], got values in [{x.min()}, {x.max()}]")
-    if y.dtype == bool:
-        y = y.astype(np.int64)
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must hold 0/1 labels")
     return x, y.astype(np.int64)
@@ -105,8 +103,6 @@ def _check_tables(tables: object) -> np.ndarray:
     if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
         raise ValueError(f"tables must be (num_models, num_bins) with both sizes >= 1, "
                          f"got shape {np.asarray(tables).shape}")
-    if t.dtype == bool:
-        t = t.astype(np.int64)
     if not np.isin(t, (0, 1)).all():
         raise ValueError("tables must hold 0/1 labels, one per bin")
     return t.astype(np.int64)

@@ -830,8 +830,7 @@ class MessyListings:
 
 
 def _check_error_rates(rates: Mapping) -> dict[str, dict[str, float]]:
-    if not isinstance(rates, Mapping):
-        raise TypeError(f"error_rates must be a mapping, got {type(rates).__name__}")
+    instance(Mapping, what="a mapping")("error_rates", rates)
     out = {}
     for kind, per_column in rates.items():
         if kind not in _SUPPORTED:

@@ -299,9 +299,7 @@ def _vote_entropy_args(args: dict) -> None:
     v = np.asarray(args["votes"])
     if v.ndim != 2:
         raise ValueError(f"votes must be 2-D (members x examples), got shape {v.shape}")
-    if v.shape[0] == 0 or v.shape[1] == 0:
-        raise ValueError(f"votes is empty (shape {v.shape})")
-    check_labels(v.ravel(), "votes")
+    check_labels(v.ravel(), "votes")  # also refuses an empty committee or pool
 
 
 @boundary(check=_vote_entropy_args)

@@ -30,7 +30,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from helpers.checks import boundary, check_int, check_matrix, check_real, with_options
+from helpers.checks import boundary, check_int, check_matrix, check_real, one_of, with_options
 
 __all__ = [
     "Corridor",
@@ -340,8 +340,6 @@ def _step_args(args: dict) -> None:
     if state >= corridor.length or corridor.is_terminal(state):
         raise ValueError(f"state must be an inner cell in [1, {corridor.length - 2}], "
                          f"got {state}")
-    if args["action"] not in (0, 1):
-        raise ValueError(f"action must be 0 (left) or 1 (right), got {args['action']!r}")
 
 
 @dataclass(frozen=True)
@@ -387,7 +385,7 @@ class Corridor:
         """Whether ``state`` is one of the two end cells."""
         return state == 0 or state == self.length - 1
 
-    @boundary(state="int >= 0", check=_step_args)
+    @boundary(state="int >= 0", action=one_of((0, 1)), check=_step_args)  # 0 left, 1 right
     def step(self, state: int, action: int) -> tuple[int, float, bool]:
         """Move from ``state`` by ``action``; return ``(next_state, reward, done)``."""
         nxt = state - 1 if action == 0 else state + 1

@@ -160,15 +160,13 @@ def _linreg_gd_args(args: dict) -> None:
     y = args["y"] = _check_targets(args["y"], len(X))
     if y.shape[1] != 1:
         raise ValueError(f"y must have shape ({len(X)}, 1), got {tuple(y.shape)}")
-    for name in ("w_init", "b_init"):
-        if args[name] is not None and not isinstance(args[name], torch.Tensor):
-            raise TypeError(f"{name} must be a torch tensor, got {type(args[name]).__name__}")
     d = X.shape[1]
     if args["w_init"] is not None and args["w_init"].shape != (d, 1):
         raise ValueError(f"w_init must have shape ({d}, 1), got {tuple(args['w_init'].shape)}")
 
 
-@boundary(X="2-D float tensor", lr="real > 0.0", num_steps="int >= 1", check=_linreg_gd_args)
+@boundary(X="2-D float tensor", lr="real > 0.0", num_steps="int >= 1",
+          w_init="tensor or None", b_init="tensor or None", check=_linreg_gd_args)
 def linreg_gradient_descent(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -291,14 +289,9 @@ def cross_entropy_probs(Y_hat: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         ``(n,)`` losses (``inf`` where the true class has predicted probability 0).
     """
     for name, P in (("Y_hat", Y_hat), ("Y", Y)):
-        if not isinstance(P, torch.Tensor):
-            raise TypeError(f"{name} must be a torch tensor, got {type(P).__name__}")
-        if P.ndim != 2 or P.numel() == 0:
-            raise ValueError(f"{name} must be a non-empty 2-D tensor, got shape {tuple(P.shape)}")
-        if not P.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got {P.dtype}")
-        if torch.isnan(P).any() or (P < 0).any():
-            raise ValueError(f"{name} must hold probabilities (non-negative, no NaN)")
+        check_tensor(name, P, ndim=2, dtype="float")
+        if (P < 0).any():
+            raise ValueError(f"{name} must hold probabilities (non-negative)")
         sums = P.sum(dim=1)
         if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
             raise ValueError(f"every row of {name} must sum to 1, got sums in "

@@ -55,8 +55,6 @@ def _as_binary(name: str, values: object) -> np.ndarray:
         raise ValueError(
             f"{name} must hold binary labels 0 and 1, got dtype {arr.dtype}"
         )
-    if np.issubdtype(arr.dtype, np.floating) and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; labels must be 0 or 1")
     bad = np.setdiff1d(np.unique(arr), [0, 1])
     if bad.size:
         raise ValueError(

@@ -12,21 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import boundary, check_int, one_of, with_options
+from helpers.checks import boundary, check_int, check_vector, one_of, with_options
 
 REDUCTIONS = ("mean", "max")
 
 
 def _as_sample(values: object, name: str) -> np.ndarray:
-    """A 1-D float array with at least one value and no NaN, or a ValueError."""
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; the KS statistic needs at least one value")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN; drop or impute missing values first")
-    return arr
+    """A 1-D float array with at least one value and no NaN (infinity is ordered)."""
+    return check_vector(values, name, allow_inf=True)
 
 
 def _as_table(values: object, name: str) -> np.ndarray:

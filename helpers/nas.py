@@ -30,6 +30,7 @@ operations; biases, activations, pooling and additions of branches are not count
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -40,9 +41,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.checks import boundary, check_int, instance
+from helpers.checks import boundary, check_int, instance, spec
 from helpers.neural import _odd_kernel, _pair, conv_output_shape, conv_params, dense_params
 from helpers.training import _check_data
+from helpers.transfer import _seeded
 from helpers.tuning import Categorical, DataSplit, SearchSpace
 
 __all__ = [
@@ -84,29 +86,23 @@ CNN_KEYS = ("num_blocks", "channels", "kernel_size", "pool", "num_hiddens")
 
 def _seeded_build(seed: int | None, build: Any) -> nn.Module:
     """Run ``build()`` with torch's global generator seeded, restoring its state afterwards."""
-    if seed is None:
-        return build()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with _seeded(seed):
         return build()
 
 
 def _check_config(_: str, config: object) -> dict[str, Any]:
     """A :func:`helpers.checks.boundary` converter for an architecture of build_cnn."""
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a mapping, got {type(config).__name__}")
+    instance(Mapping, what="a mapping")("config", config)
     missing = [k for k in CNN_KEYS if k not in config]
     unknown = sorted(set(config) - set(CNN_KEYS))
     if missing or unknown:
         raise ValueError(f"config must have exactly the keys {list(CNN_KEYS)}; "
                          f"missing {missing}, unknown {unknown}")
-    if not isinstance(config["pool"], bool | np.bool_):
-        raise TypeError(f"pool must be a bool, got {type(config['pool']).__name__}")
     return {
         "num_blocks": check_int("num_blocks", config["num_blocks"], low=1),
         "channels": check_int("channels", config["channels"], low=1),
         "kernel_size": _odd_kernel("kernel_size", config["kernel_size"]),
-        "pool": bool(config["pool"]),
+        "pool": bool(spec("bool")("pool", config["pool"])),
         "num_hiddens": check_int("num_hiddens", config["num_hiddens"], low=0),
     }
 
@@ -245,12 +241,7 @@ def digit_images(data: DataSplit, image_size: int = 8) -> DataSplit:
 # --------------------------------------------------------------------------- FLOPs
 
 
-def _size_pair(name: str, value: int | Sequence[int]) -> tuple[int, int]:
-    """``5`` or ``(5, 4)`` as (height, width), each an int >= 1."""
-    return _pair(name, value, 1)
-
-
-@boundary(out_size=_size_pair)
+@boundary(out_size=functools.partial(_pair, minimum=1))  # 5 or (5, 4) as (height, width)
 def conv_flops(in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                out_size: int | Sequence[int], groups: int = 1) -> int:
     """FLOPs of one convolution on one example: ``2 c_out (c_in / groups) k_h k_w h_out w_out``.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
-import math
 import os
 import random
 import sys
@@ -185,10 +184,5 @@ def fmt(value: Real | np.ndarray | list | tuple, digits: int = 3) -> str:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"fmt expects a real number, got {type(value).__name__}")
-    value = float(value)
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    text = f"{value:.{digits}g}"
+    text = f"{float(value):.{digits}g}"  # also "nan", "inf" and "-inf"
     return "0" if text in ("-0", "0") else text

@@ -154,8 +154,7 @@ def _modules_args(args: dict) -> None:
     if not args["modules"]:
         raise ValueError("give at least one module")
     for module in args["modules"]:
-        if not isinstance(module, ModuleType):
-            raise TypeError(f"modules must be modules, got {type(module).__name__}")
+        instance(ModuleType, what="a module")("modules", module)
 
 
 @boundary(check=_modules_args)

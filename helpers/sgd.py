@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 
 import torch
 
-from helpers.checks import boundary, check_positive_int, instance, optional
+from helpers.checks import (
+    boundary,
+    check_positive_int,
+    check_same_length,
+    check_tensor,
+    instance,
+    optional,
+)
 
 __all__ = [
     "TrainResult",
@@ -36,25 +43,14 @@ __all__ = [
 
 
 def _check_generator(generator: object) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator or None, got {type(generator).__name__}"
-        )
+    optional(instance(torch.Generator, what="a torch.Generator or None"))("generator", generator)
 
 
 def _check_Xy(X: object, y: object) -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(
-            f"X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}"
-        )
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (num_examples, num_features), got shape {tuple(X.shape)}")
-    if len(X) != len(y):
-        raise ValueError(
-            f"X and y must have the same number of rows, got {len(X)} and {len(y)}"
-        )
-    if len(X) == 0:
-        raise ValueError("X and y are empty: there is nothing to iterate over")
+    """``X``: a non-empty ``(n, d)`` tensor; ``y``: a tensor with ``n`` rows."""
+    check_tensor("X", X, ndim=2)
+    check_tensor("y", y, min_ndim=1)
+    check_same_length(X=X, y=y)
 
 
 # --------------------------------------------------------------------------- data

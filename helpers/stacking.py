@@ -28,9 +28,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval
 
-from helpers.checks import boundary, check_matrix, check_params, check_target
+from helpers.checks import boundary, check_fitted_X, check_params, check_target
 
 _STACK_PARAMS = {"n_splits": [Interval(Integral, 2, None, closed="left")],
                  "n_repeats": [Interval(Integral, 1, None, closed="left")],
@@ -231,12 +231,10 @@ class _BaseStacking(BaseEstimator):
 
     def _fit_stack(self, X: np.ndarray, y: np.ndarray) -> None:
         pairs = _named(self.estimators)
-        check_params(_STACK_PARAMS, vars(self), type(self).__name__)
         final = self._default_final_estimator() if self.final_estimator is None \
             else self.final_estimator
-        if not (hasattr(final, "fit") and hasattr(final, "predict")):
-            raise TypeError(f"final_estimator must have fit and predict methods, got "
-                            f"{type(final).__name__}")
+        check_params({**_STACK_PARAMS, "final_estimator": [HasMethods(["fit", "predict"])]},
+                     {**vars(self), "final_estimator": final}, type(self).__name__)
         self.stack_methods_ = [_method_name(est, self.method) for _, est in pairs]
         self.n_features_in_ = X.shape[1]
         if self.cross_fit:
@@ -270,12 +268,7 @@ class _BaseStacking(BaseEstimator):
 
         With ``refit=False`` each level-1 output is the average over the fold models.
         """
-        if not hasattr(self, "final_estimator_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
-        X = check_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the stack was fitted with "
-                             f"{self.n_features_in_}")
+        X = check_fitted_X(self, X, "final_estimator_")
         return self._with_passthrough(self._level1(X, self.members_), X)
 
 

@@ -26,13 +26,14 @@ squared error.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-from helpers.checks import boundary, one_of
+from helpers.checks import boundary, check_class_indices, check_same_length, check_tensor, one_of
 
 __all__ = [
     "History",
@@ -50,22 +51,14 @@ TASKS = ("classification", "regression")
 
 
 def _check_data(X: object, y: object, task: str, what: str = "X and y") -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"{what} must be torch tensors, got {type(X).__name__} "
-                        f"and {type(y).__name__}")
-    if X.ndim == 0 or len(X) == 0:
-        raise ValueError(f"{what}: X is empty, there is nothing to train or evaluate on")
-    if y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"{what} must have the same number of examples (rows), got "
-                         f"{len(X)} and {len(y) if y.ndim else 'a scalar'}")
-    if not X.is_floating_point():
-        raise TypeError(f"{what}: X must be a floating-point tensor, got {X.dtype}")
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{what}: X contains NaN or infinity")
-    if y.is_floating_point() and not torch.isfinite(y).all():
-        raise ValueError(f"{what}: y contains NaN or infinity")
-    if task == "regression" and not y.is_floating_point():
-        raise TypeError(f"{what}: regression labels y must be floating point, got {y.dtype}")
+    """Features: a non-empty finite float tensor; labels: a tensor of as many rows, finite
+    floats for regression. ``what`` names the two, e.g. ``"X_val and y_val"``."""
+    x_name, y_name = what.split(" and ")
+    check_tensor(x_name, X, min_ndim=1, dtype="float")
+    check_tensor(y_name, y, min_ndim=1)
+    if task == "regression" or y.is_floating_point():
+        check_tensor(y_name, y, dtype="float")
+    check_same_length(**{x_name: X, y_name: y})
 
 
 def _default_loss(task: str) -> nn.Module:
@@ -78,20 +71,18 @@ def _check_output(y_hat: torch.Tensor, y: torch.Tensor, task: str, loss: nn.Modu
         raise ValueError(f"regression output has shape {tuple(y_hat.shape)} but y has shape "
                          f"{tuple(y.shape)}; they must match (reshape y, e.g. to (n, 1))")
     if task == "classification" and isinstance(loss, nn.CrossEntropyLoss):
-        if y_hat.ndim != 2 or y.ndim != 1:
-            raise ValueError(f"classification with CrossEntropyLoss needs logits (n, k) and "
-                             f"class labels (n,), got {tuple(y_hat.shape)} and {tuple(y.shape)}")
-        if y.is_floating_point():
-            raise TypeError(f"class labels must be an integer tensor, got {y.dtype}")
-        if int(y.min()) < 0 or int(y.max()) >= y_hat.shape[1]:
-            raise ValueError(f"class labels must lie in [0, {y_hat.shape[1] - 1}] for "
-                             f"{y_hat.shape[1]} outputs, got [{int(y.min())}, {int(y.max())}]")
+        if y_hat.ndim != 2:
+            raise ValueError(f"classification with CrossEntropyLoss needs logits (n, k), got "
+                             f"{tuple(y_hat.shape)}")
+        check_class_indices("y", y, len(y_hat), y_hat.shape[1])
 
 
 # --------------------------------------------------------------------------- data
 
 
-@boundary(batch_size="int >= 1", seed="int")
+@boundary(X=functools.partial(check_tensor, min_ndim=1),
+          y=functools.partial(check_tensor, min_ndim=1), batch_size="int >= 1", seed="int",
+          same_length=("X", "y"))
 def make_loader(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -127,12 +118,6 @@ def make_loader(
     torch.utils.data.DataLoader
         Yields ``(X_batch, y_batch)`` tuples.
     """
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("X and y must be torch tensors")
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
-    if len(X) == 0:
-        raise ValueError("X and y are empty: there is nothing to load")
     dataset = torch.utils.data.TensorDataset(X, y)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -168,8 +153,6 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """
     if len(y_hat) != len(y):
         raise ValueError(f"y_hat and y must have the same length, got {len(y_hat)} and {len(y)}")
-    if len(y) == 0:
-        raise ValueError("accuracy of an empty set is undefined")
     if y_hat.ndim == 2 and y_hat.shape[1] > 1:
         predicted = y_hat.argmax(dim=1)
     elif y_hat.ndim == 1 or (y_hat.ndim == 2 and y_hat.shape[1] == 1):

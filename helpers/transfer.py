@@ -34,9 +34,9 @@ pretrained checkpoints are organised:
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import math
+import pkgutil
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -181,12 +181,9 @@ def replace_head(
     torch.nn.Linear
         The new head (already attached to ``model``).
     """
-    try:
-        old = model.get_submodule(head_name)
-    except AttributeError:
-        children = [name for name, _ in model.named_children()]
-        raise ValueError(f"model has no submodule {head_name!r}; its children are "
-                         f"{children}") from None
+    if not _has_submodule(model, head_name):
+        _no_head(model, head_name)
+    old = model.get_submodule(head_name)
     if not isinstance(old, nn.Linear):
         raise TypeError(f"the head {head_name!r} must be an nn.Linear, got "
                         f"{type(old).__name__}")
@@ -479,19 +476,6 @@ def strip_markup(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(pieces), spans
 
 
-def _resolve(dotted: str):
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(f"cannot import {dotted!r}")
-
-
 def docstring_corpus_with_code(sources: Mapping[str, Sequence[str]]):
     """A labelled corpus of docstring paragraphs, with the positions of code identifiers.
 
@@ -532,7 +516,7 @@ def docstring_corpus_with_code(sources: Mapping[str, Sequence[str]]):
                 raise ValueError(f"sources[{label!r}] must be a non-empty list of module "
                                  f"names, got {modules!r}")
             for dotted in modules:
-                container = _resolve(dotted)
+                container = pkgutil.resolve_name(dotted)
                 names = getattr(container, "__all__", None) if inspect.ismodule(
                     container) else None
                 for name in sorted(set(names or dir(container))):

@@ -33,10 +33,10 @@ the training set's statistics, as it must be. Images are ``uint8`` arrays of sha
 from __future__ import annotations
 
 import heapq
-import importlib
 import inspect
 import io
 import math
+import pkgutil
 import re
 import unicodedata
 import warnings
@@ -972,19 +972,6 @@ DOCSTRING_MODULES: Mapping[str, tuple[str, ...]] = {
 _SIGNATURE = re.compile(r"^[\w.]+\(.*\)")
 
 
-def _resolve(path: str) -> object:
-    parts = path.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(f"cannot import {path!r}")
-
-
 def docstring_corpus(modules: Mapping[str, Sequence[str]] | None = None,
                      min_words: int = 5) -> pd.DataFrame:
     """A labelled text corpus: the first paragraph of every public docstring of some libraries.
@@ -1018,7 +1005,7 @@ def docstring_corpus(modules: Mapping[str, Sequence[str]] | None = None,
         if isinstance(paths, str):
             raise TypeError(f"modules[{label!r}] must be a sequence of module names, not a str")
         for path in paths:
-            owner = _resolve(path)
+            owner = pkgutil.resolve_name(path)
             for name in sorted(dir(owner)):
                 if name.startswith("_"):
                     continue

@@ -339,17 +339,14 @@ class SearchSpace(Mapping):
     6
     """
 
+    @boundary(dimensions=instance(Mapping, what="a mapping from name to Dimension"))
     def __init__(self, dimensions: Mapping[str, Dimension]) -> None:
-        if not isinstance(dimensions, Mapping):
-            raise TypeError("dimensions must be a mapping from name to Dimension")
         if len(dimensions) == 0:
             raise ValueError("a search space needs at least one dimension")
         for name, dim in dimensions.items():
             if not isinstance(name, str) or not name:
                 raise TypeError(f"dimension names must be non-empty strings, got {name!r}")
-            if not isinstance(dim, Dimension):
-                raise TypeError(f"dimension {name!r} must be a Dimension, got "
-                                f"{type(dim).__name__}")
+            instance(Dimension)(f"dimension {name!r}", dim)
         self._dims = dict(dimensions)
 
     def __getitem__(self, name: str) -> Dimension:
@@ -407,8 +404,7 @@ class SearchSpace(Mapping):
 
     def validate(self, config: Mapping[str, Any]) -> None:
         """Raise ValueError unless ``config`` has exactly this space's names and valid values."""
-        if not isinstance(config, Mapping):
-            raise TypeError(f"a configuration must be a mapping, got {type(config).__name__}")
+        instance(Mapping, what="a mapping")("a configuration", config)
         if set(config) != set(self._dims):
             raise ValueError(f"configuration keys {sorted(config)} do not match the space's "
                              f"{sorted(self._dims)}")
@@ -1239,8 +1235,7 @@ _RESERVED = ("run_id", "created", "seed", "code_hash", "environment")
 
 
 def _json_safe(name: str, mapping: object) -> dict:
-    if not isinstance(mapping, Mapping):
-        raise TypeError(f"{name} must be a mapping, got {type(mapping).__name__}")
+    instance(Mapping, what="a mapping")(name, mapping)
     out = {}
     for key, value in mapping.items():
         if not isinstance(key, str) or not key:
@@ -1597,9 +1592,8 @@ class MLPObjective:
             self._trainers[key] = MLPTrainer(self.data, seed=self.seed, **full)
         return self._trainers[key]
 
+    @boundary(config=instance(Mapping, what="a mapping"))
     def __call__(self, config: Mapping[str, Any], budget: float) -> float:
-        if not isinstance(config, Mapping):
-            raise TypeError(f"config must be a mapping, got {type(config).__name__}")
         epochs = _budget_epochs(budget)
         trainer = self.trainer(config)
         missing = epochs - trainer.epochs_trained

@@ -205,7 +205,7 @@ def test_oob_fails_when_no_row_is_ever_out_of_bag():
     ({"max_samples": "all"}, TypeError, "max_samples"),
     ({"oob_score": "yes"}, TypeError, "oob_score"),
     ({"random_state": -1}, ValueError, "random_state"),
-    ({"estimator": object()}, TypeError, "fit method"),
+    ({"estimator": object()}, TypeError, "'estimator' parameter .* implementing 'fit'"),
 ])
 def test_regressor_rejects_bad_hyper_parameters(params, error, match):
     X, y = np.zeros((5, 1)), np.arange(5.0)

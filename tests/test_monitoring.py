@@ -97,12 +97,12 @@ def test_ks_statistic_rejects_nan():
 
 
 def test_ks_statistic_rejects_two_dimensional_input():
-    with pytest.raises(ValueError, match="one-dimensional"):
+    with pytest.raises(ValueError, match="sample_a must be 1-D"):
         ks_statistic(np.zeros((3, 2)), [1.0])
 
 
 def test_ks_statistic_rejects_non_numeric_input():
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="sample_a must be numeric"):
         ks_statistic(["a", "b"], [1.0])
 
 

@@ -468,7 +468,7 @@ def test_train_darts_rejects_bad_arguments(images):
         train_darts(nn.Linear(2, 2), X, y, X, y, num_epochs=1)
     with pytest.raises(ValueError, match=r"\(n, c, h, w\)"):
         train_darts(net, X.reshape(8, 64), y, X, y, num_epochs=1)
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(ValueError, match="X_train and y_train must have the same length"):
         train_darts(net, X, y[:4], X, y, num_epochs=1)
     with pytest.raises(ValueError, match="NaN"):
         train_darts(net, X, y, torch.full_like(X, math.nan), y, num_epochs=1)

@@ -135,7 +135,7 @@ def test_iterator_rejects_non_int_batch_size(batch_size):
 
 def test_iterator_rejects_mismatched_rows():
     X, y = _indexed(5)
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="X and y must have the same length"):
         next(data_iter(2, X, y[:4]))
 
 
@@ -148,7 +148,7 @@ def test_iterator_rejects_numpy_generator_and_arrays():
     X, y = _indexed(5)
     with pytest.raises(TypeError, match="torch.Generator"):
         next(data_iter(2, X, y, generator=42))
-    with pytest.raises(TypeError, match="torch tensors"):
+    with pytest.raises(TypeError, match="X must be a torch tensor"):
         next(data_iter(2, X.numpy(), y.numpy()))
 
 

@@ -57,13 +57,13 @@ def test_loader_without_shuffle_keeps_the_order_and_uses_no_workers():
 
 
 def test_loader_validates_its_arguments():
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="X and y must have the same length"):
         make_loader(torch.zeros(3, 1), torch.zeros(2), 2)
     with pytest.raises(ValueError, match="empty"):
         make_loader(torch.zeros(0, 1), torch.zeros(0), 2)
     with pytest.raises(ValueError, match="batch_size"):
         make_loader(torch.zeros(3, 1), torch.zeros(3), 0)
-    with pytest.raises(TypeError, match="tensors"):
+    with pytest.raises(TypeError, match="X must be a torch tensor"):
         make_loader([[1.0]], [1], 1)
 
 
@@ -185,7 +185,7 @@ def test_training_rejects_bad_labels_and_data():
     X_nan[3, 1] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
         train(_net(), X_nan, y, num_epochs=1, batch_size=16)
-    with pytest.raises(ValueError, match="same number"):
+    with pytest.raises(ValueError, match="X_train and y_train must have the same length"):
         train(_net(), X, y[:-1], num_epochs=1, batch_size=16)
     with pytest.raises(TypeError, match="floating"):
         train(_net(), X.long(), y, num_epochs=1, batch_size=16)
