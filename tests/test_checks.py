@@ -11,6 +11,8 @@ from sklearn.utils._param_validation import Interval
 
 from helpers.checks import (
     boundary,
+    check_fitted,
+    check_fitted_X,
     check_float_tensor,
     check_frame,
     check_int,
@@ -18,11 +20,13 @@ from helpers.checks import (
     check_matrix,
     check_positive_float,
     check_positive_int,
+    check_proba,
     check_real,
     check_rng,
     check_same_length,
     check_splits,
     check_target,
+    check_vector,
 )
 
 # --------------------------------------------------------------------------- check_int
@@ -353,3 +357,56 @@ def test_boundary_refuses_a_bool_for_a_scikit_learn_interval():
     assert count(np.int64(3)) == 3
     with pytest.raises(TypeError, match="n must be a number, got bool"):
         count(True)
+
+
+# ------------------------------------------------- the shared checkers that replaced local ones
+
+
+def test_check_matrix_reads_a_1d_array_as_one_column_when_asked():
+    X = check_matrix([1.0, 2.0, 3.0], one_d="column")
+    assert X.shape == (3, 1)
+
+
+def test_check_matrix_keeps_a_1d_array_when_asked():
+    assert check_matrix([1.0, 2.0, 3.0], one_d="keep").shape == (3,)
+
+
+def test_check_vector_refuses_infinity_even_where_nan_is_allowed():
+    assert np.isnan(check_vector([1.0, np.nan], allow_nan=True)[1])
+    with pytest.raises(ValueError, match="x contains NaN or infinity"):
+        check_vector([1.0, np.inf], allow_nan=True)
+
+
+def test_check_vector_allows_infinity_but_not_nan_when_asked():
+    assert np.isinf(check_vector([1.0, np.inf], allow_inf=True)[1])
+    with pytest.raises(ValueError, match="x contains NaN at index 1"):
+        check_vector([1.0, np.nan], allow_inf=True)
+
+
+def test_check_proba_refuses_a_negative_probability():
+    with pytest.raises(ValueError, match="proba must hold probabilities"):
+        check_proba("proba", [[1.2, -0.2], [0.5, 0.5]])
+
+
+def test_check_proba_refuses_rows_that_do_not_sum_to_one():
+    with pytest.raises(ValueError, match="proba must hold probabilities"):
+        check_proba("proba", [[0.6, 0.6]])
+
+
+class _Model:
+    n_features_in_ = 2
+
+
+def test_check_fitted_raises_sklearns_not_fitted_error():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="_Model is not fitted yet"):
+        check_fitted(_Model(), "tree_")
+
+
+def test_check_fitted_x_refuses_another_number_of_features():
+    model = _Model()
+    model.tree_ = object()
+    assert check_fitted_X(model, [[1.0, 2.0]], "tree_").shape == (1, 2)
+    with pytest.raises(ValueError, match="X has 3 features, but _Model was fitted with 2"):
+        check_fitted_X(model, [[1.0, 2.0, 3.0]], "tree_")
