@@ -73,8 +73,7 @@ def test_every_command_on_the_page_is_run_or_excused_with_a_reason():
 def clone(tmp_path) -> Path:
     # a set-up run from the clone would re-install the shared environment's editable
     # helpers pointing at the clone, which is deleted after the test
-    stamp = ROOT / ".venv" / ".cs329p-stamp"
-    if not stamp.exists() or stamp.read_text() != dev._requirements_digest():
+    if not dev.STAMP.exists() or dev.STAMP.read_text() != dev._requirements_digest():
         pytest.fail("the environment does not match this checkout's lock; run "
                     "`python3.11 tools/dev.py setup` first")
     target = tmp_path / "clone"
