@@ -56,8 +56,10 @@ PRELOAD = (
     "sklearn.tree",
     "matplotlib.pyplot",
     "torch",
+    "torch._dynamo",
 )
-"""Modules the server imports once; each is imported by most lectures."""
+"""Modules the server imports once; each is imported by most lectures (``torch._dynamo``
+by the first torch optimizer a lecture creates: about 1 s of CPU in each of them)."""
 
 _STREAMS = 3  # stdin, stdout, stderr
 
