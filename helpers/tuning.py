@@ -1632,42 +1632,38 @@ def suggest_config(trial: Any, space: SearchSpace) -> dict[str, Any]:
 
 
 def _optuna_objective_args(args: dict) -> None:
-    """Check and convert the arguments of :func:`optuna_mlp_objective` (in place)."""
-    fixed = args["fixed"] = dict(args["fixed"] or {})
-    overlap = set(fixed) & set(args["space"])
+    """Check the arguments of :func:`optuna_mlp_objective`."""
+    overlap = set(args["f"].fixed) & set(args["space"])
     if overlap:
         raise ValueError(f"hyper-parameters both fixed and searched: {sorted(overlap)}")
 
 
-@boundary(data=instance(DataSplit), num_epochs="int >= 1", seed="int >= 0",
+@boundary(f=instance(MLPObjective), space=instance(SearchSpace), num_epochs="int >= 1",
           check=_optuna_objective_args)
-def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *,
-                         seed: int = 0, fixed: Mapping[str, Any] | None = None,
+def optuna_mlp_objective(f: MLPObjective, space: SearchSpace, num_epochs: int, *,
                          prune: bool = True) -> Callable[[Any], float]:
-    """An Optuna objective that trains :class:`MLPTrainer` and reports every epoch.
+    """An Optuna objective that trains the MLP of ``f`` and reports every epoch.
 
     The returned ``objective(trial)`` draws a configuration with
-    :func:`suggest_config`, trains for up to ``num_epochs`` epochs, reports the
-    validation accuracy after each epoch with ``trial.report`` (the intermediate
-    values a pruner compares) and stops early with ``optuna.TrialPruned`` when
-    ``trial.should_prune()`` says so. With ``prune=False`` it reports nothing (each
-    report is a write to the study's storage) and trains every trial fully. The
-    number of epochs actually trained is stored as the trial's user attribute
-    ``"epochs"``, so that the compute of a study can be added up even across processes.
-    Used in lecture 9.2.
+    :func:`suggest_config`, trains it for up to ``num_epochs`` epochs through ``f``,
+    reports the validation accuracy after each epoch with ``trial.report`` (the
+    intermediate values a pruner compares) and stops early with ``optuna.TrialPruned``
+    when ``trial.should_prune()`` says so. With ``prune=False`` it reports nothing (each
+    report is a write to the study's storage) and trains every trial fully. The number
+    of epochs charged, as if the trial had trained from scratch, is stored as the
+    trial's user attribute ``"epochs"``, so that the compute of a study can be added up
+    even across processes. ``f`` caches a trainer per configuration, so a configuration
+    drawn again (in this study or in another one using the same ``f``) resumes with
+    exactly the values of a fresh run. Used in lecture 9.2.
 
     Parameters
     ----------
-    data : DataSplit
-        The data.
+    f : MLPObjective
+        The data, seed and fixed hyper-parameters, and the cache of trainers.
     space : SearchSpace
-        The hyper-parameters searched.
+        The hyper-parameters searched (none of them fixed in ``f``).
     num_epochs : int
         Maximum epochs of a trial.
-    seed : int
-        Seed of every trainer.
-    fixed : mapping, optional
-        Hyper-parameters added to every configuration (e.g. ``{"optimizer": "sgd"}``).
     prune : bool
         Whether to report each epoch and ask the study's pruner.
     """
@@ -1675,9 +1671,8 @@ def optuna_mlp_objective(data: DataSplit, space: SearchSpace, num_epochs: int, *
 
     def objective(trial: Any) -> float:
         config = suggest_config(trial, space)
-        trainer = MLPTrainer(data, seed=seed, **fixed, **config)
         for epoch in range(1, num_epochs + 1):
-            accuracy = trainer.train_epochs(1)[0]
+            accuracy = f(config, epoch)
             if prune:
                 trial.report(accuracy, epoch)
                 if trial.should_prune():
@@ -1710,7 +1705,8 @@ def optuna_worker(storage: str, study_name: str, worker: int, num_trials: int,
 
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    objective = optuna_mlp_objective(data, space, num_epochs, fixed=fixed, prune=False)
+    objective = optuna_mlp_objective(MLPObjective(data, fixed=fixed), space, num_epochs,
+                                     prune=False)
 
     def tagged(trial: Any) -> float:
         trial.set_user_attr("worker", int(worker))

@@ -638,8 +638,8 @@ def test_optuna_objective_reports_epochs_and_prunes(digits):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = SearchSpace({"lr": LogUniform(0.1, 0.5)})
-    objective = optuna_mlp_objective(digits, space, 3, fixed={"optimizer": "sgd",
-                                                              "batch_size": 512})
+    fixed = {"optimizer": "sgd", "batch_size": 512}
+    objective = optuna_mlp_objective(MLPObjective(digits, fixed=fixed), space, 3)
     study = optuna.create_study(direction="maximize",
                                 sampler=optuna.samplers.RandomSampler(seed=0),
                                 pruner=optuna.pruners.ThresholdPruner(lower=0.999))
@@ -648,12 +648,11 @@ def test_optuna_objective_reports_epochs_and_prunes(digits):
     assert all(t.user_attrs["epochs"] == 1 for t in study.trials)
     full = optuna.create_study(direction="maximize",
                                sampler=optuna.samplers.RandomSampler(seed=0))
-    full.optimize(optuna_mlp_objective(digits, space, 3, prune=False,
-                                       fixed={"optimizer": "sgd", "batch_size": 512}),
-                  n_trials=1)
+    full.optimize(optuna_mlp_objective(MLPObjective(digits, fixed=fixed), space, 3,
+                                       prune=False), n_trials=1)
     assert full.trials[0].user_attrs["epochs"] == 3
     with pytest.raises(ValueError, match="both fixed and searched"):
-        optuna_mlp_objective(digits, space, 3, fixed={"lr": 0.1})
+        optuna_mlp_objective(MLPObjective(digits, fixed={"lr": 0.1}), space, 3)
 
 
 def test_optuna_workers_in_two_processes_share_one_study(digits, tmp_path):
