@@ -74,11 +74,11 @@ def _python(code: str) -> list[str]:
 
 
 def test_gate_fails_when_only_the_command_beside_it_fails(capfd):
-    gate = dev.GateCommand(_python("print('main')"),
-                           beside=_python("print('beside'); raise SystemExit(3)"))
+    gate = dev.GateCommand(_python("print('MAIN' + '-OUT')"),
+                           beside=_python("print('BESIDE' + '-OUT'); raise SystemExit(3)"))
     assert gate.run() != 0
-    out = capfd.readouterr().out
-    assert out.index("main") < out.index("beside") and "exit code 3" in out
+    out = capfd.readouterr().out  # the echoed commands hold the code, not its output
+    assert out.index("\nMAIN-OUT\n") < out.index("exit code 3") < out.index("\nBESIDE-OUT\n")
 
 
 def test_gate_fails_when_the_main_command_fails_beside_a_passing_one():
