@@ -54,45 +54,6 @@ def test_nbval_command_for_all_lectures_uses_two_workers_by_file():
     assert command[command.index("--dist") + 1] == "loadfile"
 
 
-def test_full_nbval_gate_runs_the_waiting_lectures_beside_the_two_workers():
-    gate = dev.nbval_gate([], None, dev.notebook_env())
-    assert gate.cmd[-1] == "notebooks" and "-n" in gate.cmd
-    for stem in dev.WAITING_LECTURES:
-        assert (dev.ROOT / "notebooks" / f"{stem}.ipynb").exists(), stem
-        assert f"--ignore=notebooks/{stem}.ipynb" in gate.cmd
-        assert f"notebooks/{stem}.ipynb" in gate.beside
-    assert "-n" not in gate.beside
-
-
-def test_nbval_gate_for_named_lectures_or_a_keyword_is_one_command():
-    assert dev.nbval_gate(["01-3"], None, {}).beside is None
-    assert dev.nbval_gate([], "claims", {}).beside is None
-
-
-def _python(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
-
-
-def test_gate_fails_when_only_the_command_beside_it_fails(capfd):
-    gate = dev.GateCommand(_python("print('MAIN' + '-OUT')"),
-                           beside=_python("print('BESIDE' + '-OUT'); raise SystemExit(3)"))
-    assert gate.run() != 0
-    out = capfd.readouterr().out  # the echoed commands hold the code, not its output
-    assert out.index("\nMAIN-OUT\n") < out.index("exit code 3") < out.index("\nBESIDE-OUT\n")
-
-
-def test_gate_fails_when_the_main_command_fails_beside_a_passing_one():
-    gate = dev.GateCommand(_python("raise SystemExit(1)"), beside=_python("pass"))
-    assert gate.run() != 0
-
-
-def test_command_beside_runs_with_plain_kernels():
-    gate = dev.GateCommand(_python("pass"), env=dict(dev.notebook_env()),
-                           beside=_python("import os; raise SystemExit("
-                                          "os.environ['CS329P_FORKKERNEL'] != '0')"))
-    assert gate.run() == 0
-
-
 def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
     lock = {}
     for line in (dev.ROOT / "constraints.txt").read_text().splitlines():

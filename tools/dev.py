@@ -32,7 +32,6 @@ import sys
 import time
 import venv
 from pathlib import Path
-from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -122,39 +121,6 @@ def reexec_in_venv(argv: list[str]) -> None:
 def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     print("$ " + " ".join(cmd), flush=True)
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
-
-
-class GateCommand(NamedTuple):
-    """A gate's command, its environment, and an optional command run at the same time
-    (with plain notebook kernels; its output is printed after the main command's)."""
-
-    cmd: list[str]
-    env: dict[str, str] | None = None
-    beside: list[str] | None = None
-
-    def run(self) -> int:
-        """Run the command(s); nonzero if any failed."""
-        if self.beside is None:
-            return run(self.cmd, self.env)
-        import tempfile
-
-        print("$ " + " ".join(self.beside) + "  (beside the next command, output after it)",
-              flush=True)
-        with tempfile.TemporaryFile("w+") as log:
-            process = subprocess.Popen(self.beside, cwd=ROOT, stdout=log,
-                                       stderr=subprocess.STDOUT,
-                                       env={**(self.env or os.environ), "CS329P_FORKKERNEL": "0"})
-            try:
-                code = run(self.cmd, self.env)
-            except BaseException:
-                process.kill()
-                raise
-            finally:
-                beside_code = process.wait()
-            log.seek(0)
-            print(f"--- output of the command beside it (exit code {beside_code}):")
-            print(log.read(), end="", flush=True)
-        return code or beside_code
 
 
 def _execute_one(md: Path, accept: bool,
@@ -278,16 +244,8 @@ def ensure_chromium() -> bool:
     return BROWSER_PACKAGES["chromium"]()
 
 
-WAITING_LECTURES = ("01-3-web-scraping",)
-"""Lectures that spend most of their run waiting, not computing: 01-3's scrapers wait
-for timeouts and backoff, about 20 s of wall time for under 2 s of CPU. A gate over all
-lectures runs them in a third pytest process beside the two workers (see
-:func:`nbval_commands`), so the core a waiting lecture would leave idle keeps working."""
-
-
-def nbval_command(names: list[str] = (), ignore: tuple[str, ...] = ()) -> list[str]:
-    """The README's nbval command, for all lectures (but those in ``ignore``) or those
-    named."""
+def nbval_command(names: list[str] = ()) -> list[str]:
+    """The README's nbval command, for all lectures or those named."""
     from notebook_pipeline import find_notebooks
 
     targets = ["notebooks"]
@@ -297,22 +255,8 @@ def nbval_command(names: list[str] = (), ignore: tuple[str, ...] = ()) -> list[s
     # two workers, one lecture each at a time, longest first (notebooks/conftest.py)
     workers = (["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
                if len(targets) != 1 or not names else [])
-    skip = [f"--ignore=notebooks/{stem}.ipynb" for stem in ignore]
     return [str(VENV_PYTHON), "-m", "pytest", "-q", "--nbval", "--nbval-current-env",
-            "--nbval-sanitize-with", "nbval_sanitize.cfg", *workers, *skip, *targets]
-
-
-def nbval_gate(names: list[str], keyword: str | None, env: dict[str, str]) -> GateCommand:
-    """The nbval gate's command(s) in ``env``.
-
-    Over all lectures, the waiting ones (:data:`WAITING_LECTURES`) run beside the two
-    workers in a third pytest process with plain kernels (a kernel server would import
-    torch for one lecture); for named lectures or a ``-k`` selection, one command."""
-    if names or keyword:
-        select = ["-k", keyword] if keyword else []
-        return GateCommand([*nbval_command(names), *select], env)
-    return GateCommand(nbval_command(ignore=WAITING_LECTURES), env,
-                       beside=nbval_command(WAITING_LECTURES))
+            "--nbval-sanitize-with", "nbval_sanitize.cfg", *workers, *targets]
 
 
 def second_kernel_path() -> dict[str, str]:
@@ -357,23 +301,22 @@ GATES = {
 }
 
 
-def _gate_command(gate: str, names: list[str], keyword: str | None) -> GateCommand:
+def _gate_command(gate: str, names: list[str], keyword: str | None):
     py = str(VENV_PYTHON)
     select = ["-k", keyword] if keyword else []
     if gate == "lint":
-        return GateCommand([py, "-m", "ruff", "check", "."])
+        return [py, "-m", "ruff", "check", "."], None
     if gate == "unit":
-        return GateCommand([py, "-m", "pytest", "-q", "-n", "2", *select, "tests"],
-                           notebook_env())
+        return [py, "-m", "pytest", "-q", "-n", "2", *select, "tests"], notebook_env()
     if gate == "nbval":
-        return nbval_gate(names, keyword, notebook_env())
+        return [*nbval_command(names), *select], notebook_env()
     if gate == "portable":
         env = portable_env()
         print("second kernel path: " + ", ".join(
             f"{k}={env[k]}" for k in ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE",
                                       "NPY_DISABLE_CPU_FEATURES", "PYTHONHASHSEED")),
               flush=True)
-        return nbval_gate(names, keyword, env)
+        return [*nbval_command(names), *select], env
     if gate == "html":
         if not ensure_chromium():
             print("WARNING: chromium is not available and could not be installed; "
@@ -382,8 +325,8 @@ def _gate_command(gate: str, names: list[str], keyword: str | None) -> GateComma
         # parses every page once in a session-scoped fixture, so it must stay on one
         # worker (pytest-xdist 3.8's loadgroup does not group with pytest 9: measured);
         # the longest modules first, so the two workers finish together
-        return GateCommand([py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadfile",
-                            "--no-loadscope-reorder", *select, *html_modules()])
+        return [py, "-m", "pytest", "-q", "-rs", "-n", "2", "--dist", "loadfile",
+                "--no-loadscope-reorder", *select, *html_modules()], None
     raise ValueError(gate)
 
 
@@ -415,7 +358,8 @@ def cmd_test(args: list[str], keyword: str | None = None) -> int:
             if gate == "book":
                 code = book.wait() if book else cmd_book()
             else:
-                code = _gate_command(gate, names, keyword).run()
+                cmd, env = _gate_command(gate, names, keyword)
+                code = run(cmd, env)
             if code != 0:
                 failed.append(gate)
             timings.append((gate, time.perf_counter() - t0))
@@ -443,7 +387,7 @@ def cmd_bench() -> int:
     for md in find_notebooks(ROOT / "notebooks"):
         times[md.stem] = execute_notebook(md, env=notebook_env(), write=False).seconds
     t0 = time.perf_counter()
-    nbval_ok = nbval_gate([], None, notebook_env()).run() == 0
+    nbval_ok = run(nbval_command(), notebook_env()) == 0
     nbval_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     book_ok = cmd_book() == 0
