@@ -226,6 +226,22 @@ def test_execute_refuses_to_store_a_changed_number_without_accept(tmp_path, kern
     assert execute_notebook(md, env=kernel_env, accept=True).written
 
 
+def test_accepted_run_is_stored_whole_also_cells_within_tolerance(tmp_path, kernel_env):
+    md = tmp_path / "09-9-example.md"
+    two_cells = "print('slow', 3)\n```\n\n```{code-cell} ipython3\nprint('stopped at', 152)"
+    md.write_text(MD.format(prose="Prose.", code=two_cells))
+    execute_notebook(md, env=kernel_env)
+    ipynb = md.with_suffix(".ipynb")
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[1].outputs[0]["text"] = "slow 4\n"         # within one unit: kept if reviewed
+    nb.cells[2].outputs[0]["text"] = "stopped at 143\n"  # beyond tolerance
+    nbformat.write(nb, ipynb)
+    assert execute_notebook(md, env=kernel_env, accept=True).written
+    stored = nbformat.read(ipynb, as_version=4)
+    assert [c.outputs[0]["text"] for c in stored.cells[1:]] == ["slow 3\n",
+                                                                "stopped at 152\n"]
+
+
 def test_nbval_failure_names_lecture_section_and_cell(tmp_path, kernel_env):
     md = _executed_with_other_baseline(tmp_path, kernel_env, "## Early stopping",
                                        "print('stopped at', 152)", "stopped at 143\n")

@@ -10,7 +10,7 @@ virtual environment in ``.venv`` and re-runs itself inside it::
     python3.11 tools/dev.py test unit -k claims   # one gate, pytest -k selection
     python3.11 tools/dev.py execute --stale       # re-execute what is stale (-j 2: two at once)
     python3.11 tools/dev.py execute NAME          # re-execute one lecture, review the change
-    python3.11 tools/dev.py execute --accept NAME # ... and store outputs that changed
+    python3.11 tools/dev.py execute --accept NAME # ... and store the run, changes included
     python3.11 tools/dev.py execute --fresh NAME  # store outputs exactly as executed
     python3.11 tools/dev.py sync NAME             # copy prose-only edits of NAME.md
     python3.11 tools/dev.py toc                   # regenerate _toc.yml from notebooks/
@@ -529,7 +529,8 @@ def main(argv: list[str]) -> int:
     ex.add_argument("names", nargs="*", help="notebook names, prefixes or paths (default: all)")
     ex.add_argument("--stale", action="store_true", help="only lectures whose outputs are stale")
     ex.add_argument("--accept", action="store_true",
-                    help="store outputs even where numbers or claims changed")
+                    help="store the run as executed, also where numbers or claims "
+                         "changed (every cell, so all outputs come from one run)")
     ex.add_argument("-j", "--jobs", type=int, default=1, help="lectures executed at once")
     ex.add_argument("--fresh", action="store_true",
                     help="store the outputs as executed, also those equal to the stored "
