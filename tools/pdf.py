@@ -23,7 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
 SCALE = 0.8  # the theme's screen font is large on paper
-PAGE_TIMEOUT_MS = 30 * 60 * 1000
 PREPARE_PAGE = """async () => {
   if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
   document.querySelectorAll("details").forEach(d => { d.open = true; });
@@ -51,9 +50,6 @@ def print_pages(html: Path, pages: list[str], executable: str) -> list[tuple[str
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        # the test command builds the book at the lowest CPU priority beside busy gates,
-        # where a page can wait minutes for the CPU; a local page always loads
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
         for name in pages:
             page.goto((html.resolve() / f"{name}.html").as_uri(), wait_until="load")
             title = page.evaluate(PREPARE_PAGE)
