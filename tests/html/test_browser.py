@@ -47,8 +47,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 RENDERERS = 2
 """Processes that render the pages, each with its own Chromium. Rendering is the longest
-part of the HTML gate (165 s in one process), and one page at a time left a core idle
-once the other pytest worker had finished its modules."""
+part of the HTML gate (100 s in two processes beside the bundle test; axe-core takes
+about two thirds of it), and one page at a time left a core idle once the other pytest
+worker had finished its modules."""
 
 
 @pytest.fixture(scope="session")
