@@ -11,7 +11,6 @@ virtual environment in ``.venv`` and re-runs itself inside it::
     python3.11 tools/dev.py execute --stale       # re-execute what is stale (-j 2: two at once)
     python3.11 tools/dev.py execute NAME          # re-execute one lecture, review the change
     python3.11 tools/dev.py execute --accept NAME # ... and store the run, changes included
-    python3.11 tools/dev.py execute --fresh NAME  # store outputs exactly as executed
     python3.11 tools/dev.py sync NAME             # copy prose-only edits of NAME.md
     python3.11 tools/dev.py toc                   # regenerate _toc.yml from notebooks/
     python3.11 tools/dev.py lab                   # JupyterLab with the project's environment
@@ -123,17 +122,16 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
-def _execute_one(md: Path, accept: bool,
-                 fresh: bool = False) -> tuple[Path, float, str, bool, bool]:
+def _execute_one(md: Path, accept: bool) -> tuple[Path, float, str, bool, bool]:
     from notebook_pipeline import execute_notebook
 
-    result = execute_notebook(md, env=notebook_env(), accept=accept, fresh=fresh)
+    result = execute_notebook(md, env=notebook_env(), accept=accept)
     changed = bool(result.review.changes)
     return md, result.seconds, result.review.describe(), changed, result.written
 
 
 def cmd_execute(names: list[str], stale: bool = False, accept: bool = False,
-                jobs: int = 1, fresh: bool = False) -> int:
+                jobs: int = 1) -> int:
     """Re-execute lectures; store outputs that changed beyond tolerance only if accepted."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -146,7 +144,7 @@ def cmd_execute(names: list[str], stale: bool = False, accept: bool = False,
               + (" ".join(md.stem for md in paths) or "none"), flush=True)
     refused, crashed = [], []
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_execute_one, md, accept, fresh): md for md in paths}
+        futures = {pool.submit(_execute_one, md, accept): md for md in paths}
         for future, md in futures.items():
             try:
                 md, seconds, description, changed, written = future.result()
@@ -529,12 +527,9 @@ def main(argv: list[str]) -> int:
     ex.add_argument("names", nargs="*", help="notebook names, prefixes or paths (default: all)")
     ex.add_argument("--stale", action="store_true", help="only lectures whose outputs are stale")
     ex.add_argument("--accept", action="store_true",
-                    help="store the run as executed, also where numbers or claims "
-                         "changed (every cell, so all outputs come from one run)")
+                    help="store the run as executed, every cell, also where numbers or "
+                         "claims changed or only how they are printed")
     ex.add_argument("-j", "--jobs", type=int, default=1, help="lectures executed at once")
-    ex.add_argument("--fresh", action="store_true",
-                    help="store the outputs as executed, also those equal to the stored "
-                         "ones within tolerance (after changing how numbers are printed)")
     sy = sub.add_parser("sync", help="copy prose-only edits of the .md into the .ipynb")
     sy.add_argument("names", nargs="*", help="notebook names or paths (default: all)")
     sub.add_parser("toc", help="regenerate _toc.yml from the lectures in notebooks/")
@@ -557,8 +552,7 @@ def main(argv: list[str]) -> int:
     if args.command == "test":
         return cmd_test(args.args, args.keyword)
     if args.command == "execute":
-        return cmd_execute(args.names, stale=args.stale, accept=args.accept, jobs=args.jobs,
-                           fresh=args.fresh)
+        return cmd_execute(args.names, stale=args.stale, accept=args.accept, jobs=args.jobs)
     if args.command == "lab":
         return cmd_lab()
     if args.command == "sync":

@@ -295,18 +295,16 @@ def _machine() -> str:
 
 
 def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
-                     write: bool = True, fresh: bool = False) -> Execution:
+                     write: bool = True) -> Execution:
     """Execute lecture ``md`` in a fresh kernel, review it, and write its ``.ipynb``.
 
     The ``.ipynb`` is written when no stored output changed beyond tolerance (cells
     that agree keep their stored outputs), or when ``accept`` is true; otherwise it is
     left as it was. An accepted run is stored as executed, every cell: kept outputs
     from the old run could contradict the new ones beside them (a count of slow
-    answers kept at 4 within its tolerance, next to 3 timeouts). ``write=False`` only
-    measures and reviews (the benchmark). ``fresh=True`` stores the outputs as
-    executed even when nothing changed beyond tolerance: for a change of how
-    something is printed (e.g. fewer digits), which the review would otherwise keep in
-    its old form.
+    answers kept at 4 within its tolerance, next to 3 timeouts); this also stores a
+    change of how something is printed (e.g. fewer digits), which the review would
+    keep in its old form. ``write=False`` only measures and reviews (the benchmark).
     """
     ipynb = md.with_suffix(".ipynb")
     nb = read_source(md)
@@ -322,8 +320,8 @@ def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
     modules = json.loads("".join(o.get("text", "") for o in probe.outputs
                                  if o.get("name") == "stdout"))
     stored = nbformat.read(ipynb, as_version=4) if ipynb.exists() else None
-    result = review(stored, copy.deepcopy(nb) if fresh or accept else nb, md.stem)
-    if not write or (result.changes and not (accept or fresh)):
+    result = review(stored, copy.deepcopy(nb) if accept else nb, md.stem)
+    if not write or (result.changes and not accept):
         return Execution(seconds, result, written=False)
     strip_volatile(nb)
     nb.metadata[RECORD_KEY] = {
