@@ -7,15 +7,25 @@ violation. ``tools/dev.py test`` installs chromium with apt-get when it can; run
 with ``pytest tests/html`` after building the book.
 
 Accessibility: axe-core (bundled with axe-playwright-python, so nothing is fetched) runs
-on every page once its math is typeset, with every axe rule except colour contrast, which
-reads the computed colours of every text node and costs about three quarters of the time;
-the colours come from the theme, the book's stylesheet and the highlighting style, which
-every lecture page shares, so contrast is checked on every page that is not a lecture and
-on the lectures in ``CONTRAST_SAMPLE``, which between them show every kind of content a
-lecture has: highlighted code, output tables, figures, math, exercises with hidden
-solutions, and claim boxes of all three kinds (holds, contradicts the notes, check). The
-sample is small pages on purpose: contrast costs about a millisecond per element, and the
-largest lecture (10.1, 18,000 elements of highlighted code) took 21 s alone.
+on every page once its math is typeset. Two kinds of rule are left out where they cannot
+change the verdict or where a sample decides it:
+
+- rules whose declared impact is minor or moderate: axe reports every violation of such a
+  rule with that impact, so it can never be serious or critical (about an eighth of the
+  audit time, ``region`` most);
+- on lecture pages, the two colour rules, ``color-contrast`` and ``link-in-text-block``
+  (links told apart from the text around them by colour contrast or underline). They read
+  the computed colours of every text node and link, more than half of the audit time
+  (``link-in-text-block`` alone took 26 of the 66 s over all pages). The colours and link
+  styles come from the theme, the book's stylesheet and the highlighting style, which
+  every lecture page shares, so both rules run on every page that is not a lecture and on
+  the lectures in ``CONTRAST_SAMPLE``, which between them show every kind of content a
+  lecture has: highlighted code, output tables, figures, math, exercises with hidden
+  solutions, claim boxes of all three kinds (holds, contradicts the notes, check), and
+  every kind of link that sits in a block of text (a test below finds the kinds in the
+  built lectures). The sample is small pages on purpose: contrast costs about a
+  millisecond per element, and the largest lecture (10.1, 18,000 elements of highlighted
+  code) took 21 s alone.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import yaml
-from built_site import CHROMIUM, CHROMIUM_ARGS, HTML, ROOT, toc_entries
+from built_site import CHROMIUM, CHROMIUM_ARGS, HTML, ROOT, page_tree, toc_entries
 
 FILE_PATH_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_build/|^\.\./", re.I)
 OVERFLOWING_CODE = """Array.from(document.querySelectorAll('article div.highlight pre'))
@@ -38,7 +48,14 @@ SERIOUS = ("serious", "critical")
 CONTRAST_SAMPLE = (
     "notebooks/02-1-exploratory-data-analysis",  # all three claim kinds, 14 tables
     "notebooks/07-1-label-shift",                # the most math of a small page
+    "notebooks/01-1-course-introduction",        # links in h3 and h4, figure references
+    "notebooks/05-4-stacking",                   # a link in a code block's caption
 )
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+QUIET_RULES = """() => axe._audit.rules
+    .filter(r => r.impact === "minor" || r.impact === "moderate").map(r => r.id)"""
+"""axe rules whose every violation is reported as minor or moderate (axe gives a rule's
+declared impact to all its results), hence never serious or critical."""
 
 # one pytest worker renders every page once (session-scoped fixture; tools/dev.py runs
 # the modules of this folder with --dist loadfile), in RENDERERS processes
@@ -76,16 +93,18 @@ def _render_pages(entries: list[str]) -> dict[str, dict]:
         current = {"requests": [], "errors": []}
         page.on("request", lambda r: current["requests"].append(r.url))
         page.on("pageerror", lambda e: current["errors"].append(str(e)))
+        quiet = _quiet_rules(page)
         results = {}
         for entry in entries:
             current.update(requests=[], errors=[])
-            results[entry] = _render(page, entry, current)
+            results[entry] = _render(page, entry, current, quiet)
         browser.close()
     return results
 
 
-def _render(page, entry: str, current: dict) -> dict:
-    """Load ``entry`` in ``page``; ``current`` collects its requests and JS errors."""
+def _render(page, entry: str, current: dict, quiet: list[str]) -> dict:
+    """Load ``entry`` in ``page``; ``current`` collects its requests and JS errors;
+    ``quiet`` are the axe rules left out everywhere (:func:`_quiet_rules`)."""
     page.goto((HTML / f"{entry}.html").as_uri(), wait_until="load")
     has_math = page.evaluate("document.querySelectorAll('.math').length") > 0
     if has_math:
@@ -93,7 +112,7 @@ def _render(page, entry: str, current: dict) -> dict:
                                "MathJax.startup.promise", timeout=15000)
         page.evaluate("MathJax.startup.promise")
     result = {
-        "accessibility": _serious_violations(page, entry),
+        "accessibility": _serious_violations(page, entry, quiet),
         "requests": current["requests"],
         "errors": current["errors"],
         "math": page.evaluate("document.querySelectorAll('.math').length"),
@@ -113,13 +132,23 @@ def _render(page, entry: str, current: dict) -> dict:
     return result
 
 
-def _serious_violations(page, entry: str) -> list[tuple[str, str, int]]:
+def _quiet_rules(page) -> list[str]:
+    """The axe rules that can never report a serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.evaluate(Axe().axe_script)
+    return page.evaluate(QUIET_RULES)
+
+
+def _serious_violations(page, entry: str, quiet: list[str]) -> list[tuple[str, str, int]]:
     """axe-core's serious and critical violations on the page: (rule, help, nodes)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    options = {"resultTypes": ["violations"]}
+    skipped = list(quiet)
     if entry.startswith("notebooks/") and entry not in CONTRAST_SAMPLE:
-        options["rules"] = {"color-contrast": {"enabled": False}}
+        skipped += COLOUR_RULES
+    options = {"resultTypes": ["violations"],
+               "rules": {rule: {"enabled": False} for rule in skipped}}
     violations = Axe().run(page, options=options).response["violations"]
     return [(v["id"], v["help"], len(v["nodes"])) for v in violations
             if v["impact"] in SERIOUS]
@@ -134,6 +163,50 @@ def test_contrast_sample_shows_every_kind_of_lecture_content():
                 for kind in ("holds", "contradicts", "check")}}
     missing = [kind for kind, marker in kinds.items() if marker not in html]
     assert not missing, f"colour contrast is never checked on: {missing}"
+
+
+INLINE = {"a", "abbr", "code", "em", "span", "strong", "sub", "sup"}
+
+
+def _link_kinds_in_text(entry: str) -> set[tuple[str, str, str]]:
+    """Kinds of the links in a block of other text on a built page: (the block's tag, the
+    link's classes, its first child's tag and classes), what their colours depend on."""
+    kinds = set()
+    for link in page_tree(entry).xpath("//main//article//a[@href]"):
+        block = link.getparent()
+        while block is not None and block.tag in INLINE:
+            block = block.getparent()
+        if block is None or "".join(block.itertext()).strip() == "".join(
+                link.itertext()).strip():
+            continue
+        child = ".".join([link[0].tag, *sorted(link[0].classes)]) if len(link) else ""
+        kinds.add((block.tag, " ".join(sorted(link.classes)), child))
+    return kinds
+
+
+def test_contrast_sample_shows_every_kind_of_link_in_text():
+    lectures = [entry for entry in toc_entries() if entry.startswith("notebooks/")]
+    everywhere = set().union(*(_link_kinds_in_text(entry) for entry in lectures))
+    sampled = set().union(*(_link_kinds_in_text(entry) for entry in CONTRAST_SAMPLE))
+    assert len(everywhere) >= 5, everywhere
+    assert everywhere <= sampled, (
+        f"link kinds link-in-text-block never checks (add a lecture that has them to "
+        f"CONTRAST_SAMPLE): {sorted(everywhere - sampled)}")
+
+
+def test_left_out_rules_still_catch_a_missing_alt_text():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        quiet = _quiet_rules(page)
+        page.set_content('<html lang="en"><head><title>t</title></head><body><main>'
+                         '<h1>t</h1><img src="data:,"></main></body></html>')
+        found = _serious_violations(page, "notebooks/not-sampled", quiet)
+        browser.close()
+    assert "region" in quiet and "image-alt" not in quiet, quiet
+    assert [rule for rule, _, _ in found] == ["image-alt"], found
 
 
 @pytest.mark.parametrize("entry", toc_entries())
