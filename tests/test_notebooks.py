@@ -88,6 +88,17 @@ def test_every_code_cell_was_executed(md):
 
 
 @pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)
+def test_no_printed_line_is_stored_in_pieces(md):
+    """Consecutive stream outputs of one name render as separate boxes in the book."""
+    nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+    split = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             for a, b in zip(c.outputs, c.outputs[1:], strict=False)
+             if a.output_type == b.output_type == "stream" and a.name == b.name]
+    assert not split, (f"cells {split} of {md.stem} store one stream in pieces; "
+                       f"re-execute it: {CMD} execute {md.stem}")
+
+
+@pytest.mark.parametrize("md", SOURCES, ids=lambda p: p.stem)
 def test_volatile_metadata_is_stripped(md):
     nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
     fix = (f"volatile metadata in {md.stem}.ipynb: re-execute it ({CMD} execute "

@@ -256,3 +256,17 @@ def test_nbval_failure_names_lecture_section_and_cell(tmp_path, kernel_env):
     assert "lecture 9.9 Example (09-9-example)" in proc.stdout
     assert 'section "Early stopping"' in proc.stdout
     assert "stored 143 -> new 152" in proc.stdout
+
+
+def test_consecutive_pieces_of_one_stream_are_stored_as_one_output():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('x')")])
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="revenue on 5 markets:"),
+        nbformat.v4.new_output("stream", name="stdout", text=" [0.62, 0.61]\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+    ]
+    notebook_pipeline.coalesce_streams(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "revenue on 5 markets: [0.62, 0.61]\n"), ("stderr", "warning\n"),
+        ("stdout", "done\n")]

@@ -499,7 +499,7 @@ def locked_distributions(root: str = "cs329p-book", extras: tuple[str, ...] = ("
             if req.marker is None or any(req.marker.evaluate(env) for env in envs):
                 if canonicalize_name(req.name) not in found or req.extras:
                     todo.append((req.name, tuple(req.extras)))
-    for name in (root, "pip", "setuptools", "wheel"):  # as pip freeze: not the tooling
+    for name in (root, "pip"):  # pip installs the lock; setuptools and wheel are needed
         found.pop(canonicalize_name(name), None)
     return found
 

@@ -294,6 +294,32 @@ def _machine() -> str:
     return f"{cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
+def _stream_text(output: dict) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def coalesce_streams(nb: nbformat.NotebookNode) -> None:
+    """Join consecutive stream outputs of the same name in every code cell, in place.
+
+    A busy kernel can send one ``print`` in pieces; stored apart, the pieces render
+    as separate output boxes in the book, one of them holding half a line.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        joined = []
+        for output in cell.outputs:
+            last = joined[-1] if joined else None
+            if (last is not None and output.get("output_type") == "stream"
+                    and last.get("output_type") == "stream"
+                    and output.get("name") == last.get("name")):
+                last["text"] = _stream_text(last) + _stream_text(output)
+            else:
+                joined.append(output)
+        cell.outputs = joined
+
+
 def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
                      write: bool = True) -> Execution:
     """Execute lecture ``md`` in a fresh kernel, review it, and write its ``.ipynb``.
@@ -317,6 +343,7 @@ def execute_notebook(md: Path, env: dict[str, str], accept: bool = False,
     client.execute(env=env)
     seconds = time.perf_counter() - t0
     probe = nb.cells.pop()
+    coalesce_streams(nb)
     modules = json.loads("".join(o.get("text", "") for o in probe.outputs
                                  if o.get("name") == "stdout"))
     stored = nbformat.read(ipynb, as_version=4) if ipynb.exists() else None
