@@ -328,7 +328,7 @@ def _gate_command(gate: str, names: list[str], keyword: str | None):
     raise ValueError(gate)
 
 
-HTML_LONGEST_FIRST = ("test_browser.py", "test_bundle.py")  # about 100 s and 45-70 s
+HTML_LONGEST_FIRST = ("test_browser.py", "test_bundle.py")  # about 80 s and 70 s
 
 
 def html_modules() -> list[str]:

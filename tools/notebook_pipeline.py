@@ -294,16 +294,12 @@ def _machine() -> str:
     return f"{cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def _stream_text(output: dict) -> str:
-    text = output.get("text", "")
-    return "".join(text) if isinstance(text, list) else text
-
-
 def coalesce_streams(nb: nbformat.NotebookNode) -> None:
     """Join consecutive stream outputs of the same name in every code cell, in place.
 
     A busy kernel can send one ``print`` in pieces; stored apart, the pieces render
-    as separate output boxes in the book, one of them holding half a line.
+    as separate output boxes in the book, one of them holding half a line. (nbformat
+    and nbclient give stream text as one string.)
     """
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -314,7 +310,7 @@ def coalesce_streams(nb: nbformat.NotebookNode) -> None:
             if (last is not None and output.get("output_type") == "stream"
                     and last.get("output_type") == "stream"
                     and output.get("name") == last.get("name")):
-                last["text"] = _stream_text(last) + _stream_text(output)
+                last["text"] += output["text"]
             else:
                 joined.append(output)
         cell.outputs = joined

@@ -64,8 +64,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 RENDERERS = 2
 """Processes that render the pages, each with its own Chromium. Rendering is the longest
-part of the HTML gate (100 s in two processes beside the bundle test; axe-core takes
-about two thirds of it), and one page at a time left a core idle once the other pytest
+part of the HTML gate (about 80 s in two processes beside the bundle test, half of
+it axe-core), and one page at a time left a core idle once the other pytest
 worker had finished its modules."""
 
 
