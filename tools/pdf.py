@@ -6,12 +6,23 @@ with the book's print style (no sidebars, code lines wrapped instead of cut off,
 outputs unfolded). pypdf joins the pages into ``cs329p-book.pdf`` with one bookmark per
 page. The Sphinx extension writes it into the built site when an HTML build finishes;
 the landing page links it and ``tests/html/test_pdf.py`` reads it back.
+
+The pages are opened from a loopback HTTP server rather than from disk: over HTTP,
+Chromium keeps the compiled JavaScript of one page (MathJax is 2.2 MB) for the next, and
+loading the 44 pages took 29 instead of 37 core-s (measured). The links the pages print
+are made relative to the site, so they work wherever the PDF sits beside the site.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
+import re
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -42,20 +53,57 @@ def page_order(root: Path = ROOT) -> list[str]:
     return [toc["root"]] + [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
 
 
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base's name)
+        pass
+
+
+@contextlib.contextmanager
+def serve(html: Path) -> Iterator[str]:
+    """Serve the built site at ``html`` on a free loopback port; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(html.resolve()))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 def print_pages(html: Path, pages: list[str], executable: str) -> list[tuple[str, bytes]]:
-    """Print each built page to PDF; return (title, PDF bytes) in the order given."""
+    """Print each built page to PDF; return (title, PDF bytes) in the order given. Links
+    into the site are printed as the server's URLs (:func:`join_pages` makes them
+    relative)."""
     from playwright.sync_api import sync_playwright
 
     printed = []
-    with sync_playwright() as p:
+    with serve(html) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page()
         for name in pages:
-            page.goto((html.resolve() / f"{name}.html").as_uri(), wait_until="load")
+            page.goto(f"{base}{name}.html", wait_until="load")
             title = page.evaluate(PREPARE_PAGE)
             printed.append((title, page.pdf(format="A4", margin=MARGIN, scale=SCALE)))
         browser.close()
     return printed
+
+
+LOOPBACK = re.compile(r"^http://127\.0\.0\.1:\d+/")
+
+
+def _relative_links(page) -> None:
+    """Make the page's links to the loopback server relative to the site's root, where
+    the PDF is written (in place)."""
+    from pypdf.generic import NameObject, TextStringObject
+
+    for annotation in page.get("/Annots") or []:
+        action = annotation.get_object().get("/A")
+        uri = action.get("/URI") if action else None
+        if uri and LOOPBACK.match(uri):
+            action[NameObject("/URI")] = TextStringObject(LOOPBACK.sub("", uri))
 
 
 def join_pages(printed: list[tuple[str, bytes]], target: Path) -> int:
@@ -66,7 +114,9 @@ def join_pages(printed: list[tuple[str, bytes]], target: Path) -> int:
     for title, data in printed:
         start = len(writer.pages)
         writer.append(io.BytesIO(data), import_outline=False)
-        writer.add_outline_item(title, start)
+        writer.add_outline_item(title=title, page_number=start)
+    for page in writer.pages:
+        _relative_links(page)
     writer.add_metadata({"/Title": "Practical Machine Learning (CS329P): a course book"})
     with target.open("wb") as handle:
         writer.write(handle)

@@ -125,3 +125,22 @@ def test_longest_code_line_of_every_lecture_is_printed_whole(book):
         if _squeeze(line) not in _squeeze(text):
             clipped.append((entry, line))
     assert not clipped, clipped
+
+
+def test_links_point_into_the_site_not_the_build_machine():
+    """Chromium prints a link with the URL it loaded the page from; the PDF keeps links
+    relative to the site (where the PDF is written), never to a loopback server or to a
+    file of the machine that built it, and each one names a file the site has."""
+    from pypdf import PdfReader
+
+    links = [action["/URI"] for page in PdfReader(PDF).pages
+             for annotation in page.get("/Annots") or []
+             if (action := annotation.get_object().get("/A")) and "/URI" in action]
+    inside = [uri for uri in links if not re.match(r"^[a-z][a-z0-9+.-]*:", uri)]
+    assert len(inside) > 50, f"only {len(inside)} links into the site"
+    outside = [uri for uri in links if uri not in inside]
+    assert not [uri for uri in outside if not uri.startswith(("https:", "http:", "mailto:"))
+                or "127.0.0.1" in uri or "localhost" in uri], outside[:10]
+    missing = sorted({uri.split("#")[0] for uri in inside
+                      if not (HTML / uri.split("#")[0]).is_file()})
+    assert not missing, missing[:10]
