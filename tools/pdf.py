@@ -15,6 +15,7 @@ are made relative to the site, so they work wherever the PDF sits beside the sit
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import io
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
 SCALE = 0.8  # the theme's screen font is large on paper
+TABS = 2  # pages printed at once: each tab has its own renderer process, one per core
 PREPARE_PAGE = """async () => {
   if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
   document.querySelectorAll("details").forEach(d => { d.open = true; });
@@ -73,21 +75,34 @@ def serve(html: Path) -> Iterator[str]:
         thread.join()
 
 
-def print_pages(html: Path, pages: list[str], executable: str) -> list[tuple[str, bytes]]:
+def print_pages(html: Path, pages: list[str], executable: str,
+                tabs: int = TABS) -> list[tuple[str, bytes]]:
     """Print each built page to PDF; return (title, PDF bytes) in the order given. Links
     into the site are printed as the server's URLs (:func:`join_pages` makes them
     relative)."""
-    from playwright.sync_api import sync_playwright
+    with serve(html) as base:
+        return asyncio.run(_print_in_tabs(base, pages, executable, tabs))
 
-    printed = []
-    with serve(html) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        for name in pages:
-            page.goto(f"{base}{name}.html", wait_until="load")
-            title = page.evaluate(PREPARE_PAGE)
-            printed.append((title, page.pdf(format="A4", margin=MARGIN, scale=SCALE)))
-        browser.close()
+
+async def _print_in_tabs(base: str, pages: list[str], executable: str,
+                         tabs: int) -> list[tuple[str, bytes]]:
+    """Print ``pages`` in ``tabs`` tabs of one Chromium, each taking the next page."""
+    from playwright.async_api import async_playwright
+
+    printed: list = [None] * len(pages)
+    todo = iter(enumerate(pages))
+
+    async def print_next(page) -> None:
+        for index, name in todo:  # the tabs share the iterator: each page once
+            await page.goto(f"{base}{name}.html", wait_until="load")
+            title = await page.evaluate(PREPARE_PAGE)
+            printed[index] = (title, await page.pdf(format="A4", margin=MARGIN,
+                                                    scale=SCALE))
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        await asyncio.gather(*[print_next(await browser.new_page()) for _ in range(tabs)])
+        await browser.close()
     return printed
 
 
