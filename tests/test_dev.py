@@ -84,3 +84,23 @@ def test_background_book_build_is_stopped_when_the_test_command_ends_early(
     book = dev.BackgroundBook()
     book.stop()
     assert book._process.poll() is not None
+
+
+SUMMARY = """=== gate: unit tests and book checks
+12 passed
+=== summary
+lint                                     ok         0.5 s
+unit tests and book checks               ok       155.8 s
+notebook regression (nbval)              FAILED   272.5 s
+strict book build                        ok         0.0 s  (waited for; built beside)
+"""
+
+
+def test_bench_reads_each_gate_time_and_status_from_the_test_summary():
+    assert dev.gate_times(SUMMARY) == [
+        ("lint", "ok", 0.5), ("unit tests and book checks", "ok", 155.8),
+        ("notebook regression (nbval)", "FAILED", 272.5), ("strict book build", "ok", 0.0)]
+
+
+def test_bench_ignores_gate_lines_before_the_summary():
+    assert dev.gate_times(SUMMARY.replace("=== summary", "")) == []
