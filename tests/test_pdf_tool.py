@@ -1,4 +1,5 @@
-"""tools/pdf.py: the loopback server the pages are printed from, and the links it leaves."""
+"""tools/pdf.py: the loopback server the pages are printed from, the links it leaves, and
+the fitting of wide boxes to the paper."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import urllib.request
 
 import pdf
+import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
 
@@ -46,3 +48,47 @@ def test_serve_gives_the_built_files_on_loopback(tmp_path):
         assert base.startswith("http://127.0.0.1:")
         body = urllib.request.urlopen(f"{base}book/page.html", timeout=5).read()
     assert body == b"<p>hello</p>"
+
+
+WIDE_PAGE = """<html><body><main>
+<div class="table-box" style="overflow-x: auto"><table><tr>
+  <td style="white-space: nowrap">{cells}</td></tr></table></div>
+<div class="formula-box" style="overflow-x: auto">
+  <svg viewBox="0 0 3000 100" width="3000" height="100"><rect width="3000" height="100"/>
+  </svg></div>
+<pre class="bare" style="overflow-x: auto; white-space: pre">{line}</pre>
+</main></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def print_layout():
+    """A Chromium tab laid out as the PDF's pages are (print style, the paper's width)."""
+    if pdf.chromium() is None:
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=pdf.chromium(), args=pdf.CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": pdf.PRINT_WIDTH, "height": 1000})
+        page.emulate_media(media="print")
+        page.set_content(WIDE_PAGE.format(cells="wide cell " * 200, line="x" * 2000))
+        yield page
+        browser.close()
+
+
+def _overflow(page, selector: str) -> int:
+    return page.evaluate("s => { const e = document.querySelector(s);"
+                         " return e.scrollWidth - e.clientWidth; }", selector)
+
+
+def test_fit_to_paper_shrinks_wide_tables_and_formulas_to_the_column(print_layout):
+    assert _overflow(print_layout, ".table-box") > 1000
+    assert _overflow(print_layout, ".formula-box") > 1000
+    print_layout.evaluate(pdf.FIT_TO_PAPER)
+    assert _overflow(print_layout, ".table-box") <= 1
+    assert _overflow(print_layout, ".formula-box") <= 1
+
+
+def test_fit_to_paper_reports_a_box_it_cannot_shrink(print_layout):
+    cut = print_layout.evaluate(pdf.FIT_TO_PAPER)
+    assert len(cut) == 1 and cut[0].startswith("pre.bare ("), cut

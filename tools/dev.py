@@ -479,7 +479,8 @@ def _bench_pdf() -> tuple[float, int, float]:
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "book.pdf"
         t0 = time.perf_counter()
-        pages = build_pdf(BUILD_DIR / "html", target) or 0
+        built = build_pdf(BUILD_DIR / "html", target)
+        pages = built.pages if built else 0
         seconds = time.perf_counter() - t0
         size = target.stat().st_size / 1e6 if target.exists() else 0.0
     return seconds, pages, size

@@ -3,9 +3,12 @@
 Chromium (Debian's package, the one the browser checks use) opens every page of the table
 of contents in order, waits for MathJax, opens the exercise solutions, and prints the page
 with the book's print style (no sidebars, code lines wrapped instead of cut off, folded
-outputs unfolded). pypdf joins the pages into ``cs329p-book.pdf`` with one bookmark per
-page. The Sphinx extension writes it into the built site when an HTML build finishes;
-the landing page links it and ``tests/html/test_pdf.py`` reads it back.
+outputs unfolded). Boxes that scroll sideways on screen, wide tables and long formulas,
+would be cut at the paper's edge: they are shrunk to the column first (:data:`FIT_TO_PAPER`),
+and a box that still does not fit is reported, which fails the strict book build. pypdf
+joins the pages into ``cs329p-book.pdf`` with one bookmark per page. The Sphinx extension
+writes it into the built site when an HTML build finishes; the landing page links it and
+``tests/html/test_pdf.py`` reads it back.
 
 The pages are opened from a loopback HTTP server rather than from disk: over HTTP,
 Chromium keeps the compiled JavaScript of one page (MathJax is 2.2 MB) for the next, and
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import io
 import re
@@ -36,6 +40,36 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
 SCALE = 0.8  # the theme's screen font is large on paper
 TABS = 2  # pages printed at once: each tab has its own renderer process, one per core
+PAPER_WIDTH_MM = 210  # A4
+PRINT_WIDTH = round((PAPER_WIDTH_MM - 24) / 25.4 * 96 / SCALE)
+"""CSS pixels across the printed column (A4 less the margins, at SCALE): the viewport the
+pages are laid out in before printing, so that what overflows here overflows on paper."""
+FIT_TO_PAPER = """() => {
+  // A box that scrolls sideways on screen (a wide table, a long formula) would be cut at
+  // the paper's edge: shrink its content to the box's width. Returns the boxes that are
+  // still cut afterwards, as "tag.class (content width > box width)".
+  const boxes = () => Array.from(document.querySelectorAll("main *")).filter(e => {
+    const style = getComputedStyle(e);
+    return e.offsetParent !== null && e.tagName !== "MJX-ASSISTIVE-MML"
+      && !style.display.startsWith("inline") && style.overflowX !== "visible"
+      && e.scrollWidth > e.clientWidth + 1;
+  });
+  for (let round = 0; round < 5; round++) {  // zoom lands within a few pixels: repeat
+    for (const box of boxes()) {
+      const factor = box.clientWidth / box.scrollWidth;
+      for (const child of box.children) {
+        if (child.tagName.toLowerCase() === "svg") {  // MathJax; Chromium ignores zoom here
+          child.style.width = `${child.getBoundingClientRect().width * factor}px`;
+          child.style.height = "auto";  // from the viewBox: the formula keeps its shape
+        } else {
+          child.style.zoom = factor * (parseFloat(child.style.zoom) || 1);
+        }
+      }
+    }
+  }
+  return boxes().map(e => `${e.tagName.toLowerCase()}.${e.classList[0] || ""} ` +
+                          `(${e.scrollWidth} > ${e.clientWidth} px)`);
+}"""
 PREPARE_PAGE = """async () => {
   if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
   document.querySelectorAll("details").forEach(d => { d.open = true; });
@@ -76,32 +110,38 @@ def serve(html: Path) -> Iterator[str]:
 
 
 def print_pages(html: Path, pages: list[str], executable: str,
-                tabs: int = TABS) -> list[tuple[str, bytes]]:
-    """Print each built page to PDF; return (title, PDF bytes) in the order given. Links
-    into the site are printed as the server's URLs (:func:`join_pages` makes them
-    relative)."""
+                tabs: int = TABS) -> list[tuple[str, bytes, list[str]]]:
+    """Print each built page to PDF; return (title, PDF bytes, boxes cut at the paper's
+    edge) in the order given. Links into the site are printed as the server's URLs
+    (:func:`join_pages` makes them relative)."""
     with serve(html) as base:
         return asyncio.run(_print_in_tabs(base, pages, executable, tabs))
 
 
 async def _print_in_tabs(base: str, pages: list[str], executable: str,
-                         tabs: int) -> list[tuple[str, bytes]]:
-    """Print ``pages`` in ``tabs`` tabs of one Chromium, each taking the next page."""
+                         tabs: int) -> list[tuple[str, bytes, list[str]]]:
+    """Print ``pages`` in ``tabs`` tabs of one Chromium, each taking the next page; laid
+    out in print style at the paper's width, wide boxes fitted to it
+    (:data:`FIT_TO_PAPER`). Returns (title, PDF bytes, boxes still cut) per page."""
     from playwright.async_api import async_playwright
 
     printed: list = [None] * len(pages)
     todo = iter(enumerate(pages))
 
     async def print_next(page) -> None:
+        await page.emulate_media(media="print")
         for index, name in todo:  # the tabs share the iterator: each page once
             await page.goto(f"{base}{name}.html", wait_until="load")
             title = await page.evaluate(PREPARE_PAGE)
-            printed[index] = (title, await page.pdf(format="A4", margin=MARGIN,
-                                                    scale=SCALE))
+            cut = await page.evaluate(FIT_TO_PAPER)
+            data = await page.pdf(format="A4", margin=MARGIN, scale=SCALE)
+            printed[index] = (title, data, cut)
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        await asyncio.gather(*[print_next(await browser.new_page()) for _ in range(tabs)])
+        viewport = {"width": PRINT_WIDTH, "height": 1000}
+        await asyncio.gather(*[print_next(await browser.new_page(viewport=viewport))
+                               for _ in range(tabs)])
         await browser.close()
     return printed
 
@@ -121,12 +161,13 @@ def _relative_links(page) -> None:
             action[NameObject("/URI")] = TextStringObject(LOOPBACK.sub("", uri))
 
 
-def join_pages(printed: list[tuple[str, bytes]], target: Path) -> int:
-    """Join the printed pages into one PDF with a bookmark per page; return its page count."""
+def join_pages(printed: list[tuple], target: Path) -> int:
+    """Join the printed pages, (title, PDF bytes, ...) each, into one PDF with a bookmark
+    per page; return its page count."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for title, data in printed:
+    for title, data, *_ in printed:
         start = len(writer.pages)
         writer.append(io.BytesIO(data), import_outline=False)
         writer.add_outline_item(title=title, page_number=start)
@@ -138,9 +179,19 @@ def join_pages(printed: list[tuple[str, bytes]], target: Path) -> int:
     return len(writer.pages)
 
 
-def build_pdf(html: Path, target: Path, root: Path = ROOT) -> int | None:
+@dataclasses.dataclass
+class BuiltPdf:
+    pages: int
+    cut: dict[str, list[str]]
+    """Per book page, the boxes that would be cut at the paper's edge (none expected)."""
+
+
+def build_pdf(html: Path, target: Path, root: Path = ROOT) -> BuiltPdf | None:
     """Print the built site at ``html`` into ``target``; None when Chromium is missing."""
     executable = chromium()
     if executable is None:
         return None
-    return join_pages(print_pages(html, page_order(root), executable), target)
+    names = page_order(root)
+    printed = print_pages(html, names, executable)
+    cut = {name: boxes for name, (_, _, boxes) in zip(names, printed, strict=True) if boxes}
+    return BuiltPdf(pages=join_pages(printed, target), cut=cut)

@@ -293,12 +293,16 @@ def _write_pdf(app, exception) -> None:
     """The whole book as one PDF (``tools/pdf.py``), linked from the landing page."""
     if exception is not None or app.builder.name != "html":
         return
-    pages = build_pdf(Path(app.outdir), Path(app.outdir) / PDF_FILE)
-    if pages is None:
+    built = build_pdf(Path(app.outdir), Path(app.outdir) / PDF_FILE)
+    if built is None:
         logger.info("cs329p: no Chromium, so no %s (python3.11 tools/dev.py book installs "
                     "it where it can)", PDF_FILE)
-    else:
-        logger.info("cs329p: %s, %d pages", PDF_FILE, pages)
+        return
+    logger.info("cs329p: %s, %d pages", PDF_FILE, built.pages)
+    for name, boxes in built.cut.items():
+        logger.warning("cs329p: %s is cut at the paper's edge in %s: %s (tools/pdf.py "
+                       "fits boxes that scroll sideways; this one did not)", name,
+                       PDF_FILE, "; ".join(boxes))
 
 
 def _move_solutions_into_dropdowns(app, doctree) -> None:
