@@ -37,11 +37,12 @@ PDF_FILE = "cs329p-book.pdf"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-MARGIN = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}
+PAPER_WIDTH_MM, SIDE_MARGIN_MM = 210, 12  # A4
+MARGIN = {"top": "14mm", "bottom": "14mm", "left": f"{SIDE_MARGIN_MM}mm",
+          "right": f"{SIDE_MARGIN_MM}mm"}
 SCALE = 0.8  # the theme's screen font is large on paper
 TABS = 2  # pages printed at once: each tab has its own renderer process, one per core
-PAPER_WIDTH_MM = 210  # A4
-PRINT_WIDTH = round((PAPER_WIDTH_MM - 24) / 25.4 * 96 / SCALE)
+PRINT_WIDTH = round((PAPER_WIDTH_MM - 2 * SIDE_MARGIN_MM) / 25.4 * 96 / SCALE)
 """CSS pixels across the printed column (A4 less the margins, at SCALE): the viewport the
 pages are laid out in before printing, so that what overflows here overflows on paper."""
 FIT_TO_PAPER = """() => {
