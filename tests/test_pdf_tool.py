@@ -61,19 +61,26 @@ WIDE_PAGE = """<html><body><main>
 
 
 @pytest.fixture(scope="module")
-def print_layout():
-    """A Chromium tab laid out as the PDF's pages are (print style, the paper's width)."""
+def browser():
     if pdf.chromium() is None:
         pytest.skip("chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=pdf.chromium(), args=pdf.CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": pdf.PRINT_WIDTH, "height": 1000})
-        page.emulate_media(media="print")
-        page.set_content(WIDE_PAGE.format(cells="wide cell " * 200, line="x" * 2000))
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def print_layout(browser):
+    """A fresh tab with the wide page, laid out as the PDF's pages are (print style, the
+    paper's width)."""
+    page = browser.new_page(viewport={"width": pdf.PRINT_WIDTH, "height": 1000})
+    page.emulate_media(media="print")
+    page.set_content(WIDE_PAGE.format(cells="wide cell " * 200, line="x" * 2000))
+    yield page
+    page.close()
 
 
 def _overflow(page, selector: str) -> int:
