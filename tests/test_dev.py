@@ -65,6 +65,29 @@ def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
         n: p.split("==")[1] for n, p in lock.items()}
 
 
+class _FakeDistribution:
+    def __init__(self, name: str, requires: list[str]) -> None:
+        self.metadata = {"Name": name}
+        self.version = "1.0"
+        self.requires = requires
+
+
+def test_lock_leaves_out_what_only_the_cuda_build_of_torch_requires(monkeypatch):
+    from importlib import metadata
+
+    requires = {
+        "cs329p-book": ["torch"],
+        "torch": ["filelock", 'nvidia-cublas; platform_system == "Linux"',
+                  'cuda-toolkit[cublas]==13.0.3; platform_system == "Linux"', "triton"],
+        "filelock": [],
+    }
+    fake = {name: _FakeDistribution(name, reqs) for name, reqs in requires.items()}
+    fake.update({name: _FakeDistribution(name, []) for name in
+                 ("nvidia-cublas", "cuda-toolkit", "triton")})
+    monkeypatch.setattr(metadata, "distribution", lambda name: fake[name])
+    assert sorted(dev.locked_distributions(extras=())) == ["filelock", "torch"]
+
+
 def _fake_book(monkeypatch, tmp_path, code: str) -> None:
     monkeypatch.setattr(dev, "book_command", lambda: [sys.executable, "-c", code])
     monkeypatch.setattr(dev, "BUILD_DIR", tmp_path)

@@ -42,10 +42,11 @@ This folder runs every lecture of the course book without the book's repository.
 
 ## Requirements
 
-- **Python 3.11** (the lock is tested on 3.11 only). If `python3.11` is missing: on Debian
-  or Ubuntu `sudo apt install python3.11 python3.11-venv` (or the deadsnakes PPA on older
-  Ubuntu), on macOS `brew install python@3.11`, anywhere `uv python install 3.11` or
-  pyenv; on Windows the python.org installer.
+- **Python 3.11 or 3.12** (the book is tested on both with this lock; with 3.12, type
+  `python3.12` where the commands below say `python3.11`). If neither is installed: on
+  Debian or Ubuntu `sudo apt install python3.11 python3.11-venv` (or the deadsnakes PPA
+  on older Ubuntu), on macOS `brew install python@3.11`, anywhere
+  `uv python install 3.11` or pyenv; on Windows the python.org installer.
 - About 2 GB of disk for the environment, most of it PyTorch. No GPU: everything runs
   on the CPU, each lecture in under a minute.
 

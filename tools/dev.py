@@ -1,6 +1,6 @@
 """One entry point for setting up, executing, building and testing the book.
 
-Run it with any Python 3.11 interpreter; it creates and updates the project's
+Run it with Python 3.11 (what CI runs) or 3.12; it creates and updates the project's
 virtual environment in ``.venv`` and re-runs itself inside it::
 
     python3.11 tools/dev.py setup                 # create or update .venv only
@@ -39,6 +39,8 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".cs329p-stamp"
 PIP = "pip==26.3"
+PYTHONS = ((3, 11), (3, 12))
+"""The Python versions the lock installs on and the suite passes on (CI runs 3.11)."""
 """The pip that installs the lock (not in the lock: pip does not lock itself)."""
 BUILD_DIR = ROOT / "_build"
 HTML_INDEX = BUILD_DIR / "html" / "index.html"
@@ -80,8 +82,9 @@ def _requirements_digest() -> str:
 
 def ensure_venv() -> None:
     """Create ``.venv`` and install the pinned dependencies when they changed."""
-    if sys.version_info[:2] != (3, 11):
-        sys.exit(f"Python 3.11 is required, this is {sys.version.split()[0]}")
+    if sys.version_info[:2] not in PYTHONS:
+        sys.exit(f"Python 3.11 or 3.12 is required, this is {sys.version.split()[0]}; "
+                 "see 'Requirements' in README.md for how to get 3.11")
     digest = _requirements_digest()
     if STAMP.exists() and STAMP.read_text() == digest and VENV_PYTHON.exists():
         return
@@ -532,12 +535,18 @@ def cmd_toc() -> int:
     return 0
 
 
+CUDA_ONLY = re.compile(r"^(nvidia-.*|cuda-.*|triton)$")
+"""Requirements of torch's CUDA build (PyPI's Linux wheel) that its CPU build lacks."""
+
+
 def locked_distributions(root: str = "cs329p-book", extras: tuple[str, ...] = ("dev",)
                          ) -> dict[str, str]:
     """Installed name -> version of everything ``root[extras]`` needs, transitively.
 
     Packages installed for other reasons (the ``lab`` extra, a hand-installed tool)
-    are left out, so they never leak into the lock.
+    are left out, so they never leak into the lock; so are the GPU runtime packages
+    that only the CUDA build of torch requires (the lock is of the CPU build, and the
+    book runs on the CPU with either).
     """
     from importlib import metadata
 
@@ -559,6 +568,8 @@ def locked_distributions(root: str = "cs329p-book", extras: tuple[str, ...] = ("
         for text in dist.requires or []:
             req = Requirement(text)
             envs = [{"extra": e} for e in wanted] or [{"extra": ""}]
+            if CUDA_ONLY.match(canonicalize_name(req.name)):
+                continue
             if req.marker is None or any(req.marker.evaluate(env) for env in envs):
                 if canonicalize_name(req.name) not in found or req.extras:
                     todo.append((req.name, tuple(req.extras)))
