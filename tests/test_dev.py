@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import dev
+import pytest
 
 PROBE = """
 import json, numpy._core._multiarray_umath as u, scipy.linalg, torch
@@ -127,3 +128,35 @@ def test_bench_reads_each_gate_time_and_status_from_the_test_summary():
 
 def test_bench_ignores_gate_lines_before_the_summary():
     assert dev.gate_times(SUMMARY.replace("=== summary", "")) == []
+
+
+def _missing_chromium(monkeypatch, present):
+    monkeypatch.setattr(dev, "BROWSER_PACKAGES", {"chromium": lambda: present[0]})
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.delenv(dev.BROWSER_INSTALL_PID, raising=False)
+
+
+def test_missing_browser_packages_are_installed_in_the_background_once(monkeypatch):
+    _missing_chromium(monkeypatch, [False])
+    started, popen = [], subprocess.Popen
+    monkeypatch.setattr(dev.subprocess, "Popen",
+                        lambda cmd, **kw: started.append(cmd) or popen(["true"]))
+    dev.start_browser_install()
+    dev.start_browser_install()  # dev.py's second run, inside .venv after re-executing
+    assert len(started) == 1
+    assert "apt-get install -y -qq chromium" in started[0][-1]
+    dev._wait_for_browser_install()
+
+
+def test_ensure_chromium_waits_for_the_background_install_instead_of_a_second(monkeypatch):
+    present = [False]
+    _missing_chromium(monkeypatch, present)
+    install = subprocess.Popen(["sleep", "0.3"])
+    monkeypatch.setenv(dev.BROWSER_INSTALL_PID, str(install.pid))
+    monkeypatch.setattr(dev, "_missing_browser_packages",
+                        lambda: [] if install.poll() is not None else ["chromium"])
+    monkeypatch.setattr(dev.subprocess, "run", lambda *a, **k: pytest.fail("second apt-get"))
+    present[0] = True
+    assert dev.ensure_chromium()
+    assert dev.BROWSER_INSTALL_PID not in dev.os.environ

@@ -233,11 +233,50 @@ BROWSER_PACKAGES = {
 }
 
 
+BROWSER_INSTALL_PID = "CS329P_BROWSER_INSTALL_PID"
+"""Set while :func:`start_browser_install`'s apt-get runs: its process id."""
+
+
+def _missing_browser_packages() -> list[str]:
+    """The browser packages to install: missing ones, if apt-get can install them."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return []
+    return [name for name, present in BROWSER_PACKAGES.items() if not present()]
+
+
+def start_browser_install() -> None:
+    """Start apt-get for the missing browser packages in the background, once.
+
+    On a fresh machine the download and install take about 30 s; started before the
+    set-up, they overlap pip's install instead of following it. :func:`ensure_chromium`
+    waits for them (the process survives ``dev.py``'s re-execution inside ``.venv``)."""
+    missing = _missing_browser_packages()
+    if not missing or BROWSER_INSTALL_PID in os.environ:
+        return
+    print(f"[setup] installing {', '.join(missing)} (Debian) for the browser and PDF "
+          "checks, in the background", flush=True)
+    script = f"apt-get update -qq; apt-get install -y -qq {' '.join(missing)} >/dev/null"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    os.environ[BROWSER_INSTALL_PID] = str(subprocess.Popen(["sh", "-c", script],
+                                                           env=env).pid)
+
+
+def _wait_for_browser_install() -> None:
+    """Wait for :func:`start_browser_install`'s apt-get, if this process started one."""
+    pid = os.environ.pop(BROWSER_INSTALL_PID, None)
+    if pid:
+        try:
+            os.waitpid(int(pid), 0)
+        except ChildProcessError:  # inherited from another process: not ours to wait for
+            pass
+
+
 def ensure_chromium() -> bool:
     """Make Debian's chromium (browser checks, the PDF), poppler-utils and a Chinese font
     available; False if chromium is missing and cannot be installed."""
-    missing = [name for name, present in BROWSER_PACKAGES.items() if not present()]
-    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+    _wait_for_browser_install()
+    missing = _missing_browser_packages()
+    if missing:
         print(f"[setup] installing {', '.join(missing)} (Debian) for the browser and PDF "
               "checks", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -448,6 +487,7 @@ def _bench_test_command() -> bool:
     if dirty:
         print("[bench] note: uncommitted changes are not in the clone; it measures HEAD")
     python = shutil.which("python3.11") or sys.executable
+    _wait_for_browser_install()  # the clone's command must not start a second apt-get
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     log = BUILD_DIR / "bench-test-command.log"
     BUILD_DIR.mkdir(exist_ok=True)
@@ -620,6 +660,9 @@ def main(argv: list[str]) -> int:
     # Bytecode is written on first import (the set-up does not precompile, see
     # ensure_venv); without it every kernel would recompile torch and pandas from source.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.command in ("book", "bench") or (
+            args.command == "test" and (not args.args or args.args[0] == "html")):
+        start_browser_install()
     if not in_venv():
         reexec_in_venv(argv)
     ensure_venv()
