@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -160,3 +161,13 @@ def test_ensure_chromium_waits_for_the_background_install_instead_of_a_second(mo
     present[0] = True
     assert dev.ensure_chromium()
     assert dev.BROWSER_INSTALL_PID not in dev.os.environ
+
+
+def test_ensure_chromium_does_not_repeat_a_background_install_that_failed(monkeypatch):
+    _missing_chromium(monkeypatch, [False])
+    install = subprocess.Popen(["sleep", "0.3"])
+    monkeypatch.setenv(dev.BROWSER_INSTALL_PID, str(install.pid))
+    monkeypatch.setattr(dev.subprocess, "run", lambda *a, **k: pytest.fail("second apt-get"))
+    assert not dev.ensure_chromium()
+    with pytest.raises(ProcessLookupError):  # waited for and reaped
+        os.kill(install.pid, 0)

@@ -261,22 +261,25 @@ def start_browser_install() -> None:
                                                            env=env).pid)
 
 
-def _wait_for_browser_install() -> None:
-    """Wait for :func:`start_browser_install`'s apt-get, if this process started one."""
+def _wait_for_browser_install() -> bool:
+    """Wait for :func:`start_browser_install`'s apt-get; False if this process started
+    none."""
     pid = os.environ.pop(BROWSER_INSTALL_PID, None)
-    if pid:
-        try:
-            os.waitpid(int(pid), 0)
-        except ChildProcessError:  # inherited from another process: not ours to wait for
-            pass
+    if not pid:
+        return False
+    try:
+        os.waitpid(int(pid), 0)
+    except ChildProcessError:  # inherited from another process: not ours to wait for
+        return False
+    return True
 
 
 def ensure_chromium() -> bool:
     """Make Debian's chromium (browser checks, the PDF), poppler-utils and a Chinese font
     available; False if chromium is missing and cannot be installed."""
-    _wait_for_browser_install()
+    tried = _wait_for_browser_install()
     missing = _missing_browser_packages()
-    if missing:
+    if missing and not tried:  # a background apt-get that failed (offline) is not repeated
         print(f"[setup] installing {', '.join(missing)} (Debian) for the browser and PDF "
               "checks", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
