@@ -39,9 +39,9 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".cs329p-stamp"
 PIP = "pip==26.3"
+"""The pip that installs the lock (not in the lock: pip does not lock itself)."""
 PYTHONS = ((3, 11), (3, 12))
 """The Python versions the lock installs on and the suite passes on (CI runs 3.11)."""
-"""The pip that installs the lock (not in the lock: pip does not lock itself)."""
 BUILD_DIR = ROOT / "_build"
 HTML_INDEX = BUILD_DIR / "html" / "index.html"
 
