@@ -150,24 +150,21 @@ def test_missing_browser_packages_are_installed_in_the_background_once(monkeypat
     dev._wait_for_browser_install()
 
 
-def test_ensure_chromium_waits_for_the_background_install_instead_of_a_second(monkeypatch):
-    present = [False]
-    _missing_chromium(monkeypatch, present)
-    install = subprocess.Popen(["sleep", "0.3"])
-    monkeypatch.setenv(dev.BROWSER_INSTALL_PID, str(install.pid))
-    monkeypatch.setattr(dev, "_missing_browser_packages",
-                        lambda: [] if install.poll() is not None else ["chromium"])
-    monkeypatch.setattr(dev.subprocess, "run", lambda *a, **k: pytest.fail("second apt-get"))
-    present[0] = True
-    assert dev.ensure_chromium()
-    assert dev.BROWSER_INSTALL_PID not in dev.os.environ
-
-
 def test_ensure_chromium_does_not_repeat_a_background_install_that_failed(monkeypatch):
     _missing_chromium(monkeypatch, [False])
     install = subprocess.Popen(["sleep", "0.3"])
     monkeypatch.setenv(dev.BROWSER_INSTALL_PID, str(install.pid))
-    monkeypatch.setattr(dev.subprocess, "run", lambda *a, **k: pytest.fail("second apt-get"))
+    monkeypatch.setattr(dev.subprocess, "Popen", lambda *a, **k: pytest.fail("second apt-get"))
     assert not dev.ensure_chromium()
     with pytest.raises(ProcessLookupError):  # waited for and reaped
         os.kill(install.pid, 0)
+
+
+def test_ensure_chromium_installs_in_the_foreground_when_nothing_was_started(monkeypatch):
+    _missing_chromium(monkeypatch, [False])
+    started, popen = [], subprocess.Popen
+    monkeypatch.setattr(dev.subprocess, "Popen",
+                        lambda cmd, **kw: started.append(cmd) or popen(["true"]))
+    dev.ensure_chromium()
+    assert len(started) == 1
+    assert dev.BROWSER_INSTALL_PID not in dev.os.environ

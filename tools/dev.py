@@ -83,7 +83,8 @@ def _requirements_digest() -> str:
 def ensure_venv() -> None:
     """Create ``.venv`` and install the pinned dependencies when they changed."""
     if sys.version_info[:2] not in PYTHONS:
-        sys.exit(f"Python 3.11 or 3.12 is required, this is {sys.version.split()[0]}; "
+        wanted = " or ".join(f"{major}.{minor}" for major, minor in PYTHONS)
+        sys.exit(f"Python {wanted} is required, this is {sys.version.split()[0]}; "
                  "see 'Requirements' in README.md for how to get 3.11")
     digest = _requirements_digest()
     if STAMP.exists() and STAMP.read_text() == digest and VENV_PYTHON.exists():
@@ -254,7 +255,7 @@ def start_browser_install() -> None:
     if not missing or BROWSER_INSTALL_PID in os.environ:
         return
     print(f"[setup] installing {', '.join(missing)} (Debian) for the browser and PDF "
-          "checks, in the background", flush=True)
+          "checks", flush=True)
     script = f"apt-get update -qq; apt-get install -y -qq {' '.join(missing)} >/dev/null"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     os.environ[BROWSER_INSTALL_PID] = str(subprocess.Popen(["sh", "-c", script],
@@ -276,16 +277,11 @@ def _wait_for_browser_install() -> bool:
 
 def ensure_chromium() -> bool:
     """Make Debian's chromium (browser checks, the PDF), poppler-utils and a Chinese font
-    available; False if chromium is missing and cannot be installed."""
-    tried = _wait_for_browser_install()
-    missing = _missing_browser_packages()
-    if missing and not tried:  # a background apt-get that failed (offline) is not repeated
-        print(f"[setup] installing {', '.join(missing)} (Debian) for the browser and PDF "
-              "checks", flush=True)
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env,
-                       stdout=subprocess.DEVNULL)
+    available; False if chromium is missing and cannot be installed. An install already
+    started in the background is waited for, and not repeated if it failed (offline)."""
+    if not _wait_for_browser_install():
+        start_browser_install()
+        _wait_for_browser_install()
     return BROWSER_PACKAGES["chromium"]()
 
 
