@@ -131,18 +131,24 @@ def test_bench_ignores_gate_lines_before_the_summary():
     assert dev.gate_times(SUMMARY.replace("=== summary", "")) == []
 
 
-def _missing_chromium(monkeypatch, present):
-    monkeypatch.setattr(dev, "BROWSER_PACKAGES", {"chromium": lambda: present[0]})
+def _missing_chromium(monkeypatch):
+    monkeypatch.setattr(dev, "BROWSER_PACKAGES", {"chromium": lambda: False})
     monkeypatch.setattr(dev.os, "geteuid", lambda: 0)
     monkeypatch.setattr(dev.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.delenv(dev.BROWSER_INSTALL_PID, raising=False)
 
 
-def test_missing_browser_packages_are_installed_in_the_background_once(monkeypatch):
-    _missing_chromium(monkeypatch, [False])
+def _record_installs(monkeypatch) -> list[list[str]]:
+    """The commands dev.py starts with Popen from now on (each runs `true` instead)."""
     started, popen = [], subprocess.Popen
     monkeypatch.setattr(dev.subprocess, "Popen",
                         lambda cmd, **kw: started.append(cmd) or popen(["true"]))
+    return started
+
+
+def test_missing_browser_packages_are_installed_in_the_background_once(monkeypatch):
+    _missing_chromium(monkeypatch)
+    started = _record_installs(monkeypatch)
     dev.start_browser_install()
     dev.start_browser_install()  # dev.py's second run, inside .venv after re-executing
     assert len(started) == 1
@@ -151,7 +157,7 @@ def test_missing_browser_packages_are_installed_in_the_background_once(monkeypat
 
 
 def test_ensure_chromium_does_not_repeat_a_background_install_that_failed(monkeypatch):
-    _missing_chromium(monkeypatch, [False])
+    _missing_chromium(monkeypatch)
     install = subprocess.Popen(["sleep", "0.3"])
     monkeypatch.setenv(dev.BROWSER_INSTALL_PID, str(install.pid))
     monkeypatch.setattr(dev.subprocess, "Popen", lambda *a, **k: pytest.fail("second apt-get"))
@@ -161,10 +167,8 @@ def test_ensure_chromium_does_not_repeat_a_background_install_that_failed(monkey
 
 
 def test_ensure_chromium_installs_in_the_foreground_when_nothing_was_started(monkeypatch):
-    _missing_chromium(monkeypatch, [False])
-    started, popen = [], subprocess.Popen
-    monkeypatch.setattr(dev.subprocess, "Popen",
-                        lambda cmd, **kw: started.append(cmd) or popen(["true"]))
+    _missing_chromium(monkeypatch)
+    started = _record_installs(monkeypatch)
     dev.ensure_chromium()
     assert len(started) == 1
     assert dev.BROWSER_INSTALL_PID not in dev.os.environ
