@@ -34,7 +34,7 @@ sys.path.insert(0, str(TOOLS))
 import forkkernel  # noqa: E402
 import nbcompare  # noqa: E402
 import nbformat  # noqa: E402
-from notebook_pipeline import RECORD_KEY  # noqa: E402
+from notebook_pipeline import RECORD_KEY, WAITING_FIRST, nbval_order  # noqa: E402
 
 FIX_HINT = (
     "If the change is intended, store the new outputs after reviewing them:\n"
@@ -114,9 +114,14 @@ def _stored_seconds(path: str) -> float:
 
 def pytest_collection_modifyitems(config, items):
     """Longest lecture first (its stored execution time), each lecture's cells in order:
-    with ``--dist loadfile --no-loadscope-reorder`` the two workers finish together."""
+    with ``--dist loadfile --no-loadscope-reorder`` the two workers finish together. In
+    the second pass of the full test command, the lectures that mostly wait go first
+    (``notebook_pipeline.nbval_order``)."""
     if getattr(config.option, "nbval", False):
-        items.sort(key=lambda item: -_stored_seconds(str(item.fspath)))
+        waiting_first = os.environ.get(WAITING_FIRST) == "1"
+        items.sort(key=lambda item: nbval_order(Path(str(item.fspath)).stem,
+                                                _stored_seconds(str(item.fspath)),
+                                                waiting_first))
 
 
 @pytest.hookimpl(trylast=True)

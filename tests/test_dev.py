@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import dev
 import pytest
+from notebook_pipeline import WAITING_FIRST, nbval_order
 
 PROBE = """
 import json, numpy._core._multiarray_umath as u, scipy.linalg, torch
@@ -54,6 +56,28 @@ def test_nbval_command_for_all_lectures_uses_two_workers_by_file():
     command = dev.nbval_command()
     assert command[-1] == "notebooks"
     assert command[command.index("--dist") + 1] == "loadfile"
+
+
+def test_side_by_side_pass_runs_in_one_process_and_writes_no_cache():
+    command = dev.nbval_command(side_by_side=True)
+    assert command[-1] == "notebooks"
+    assert "-n" not in command
+    assert command[command.index("-p") + 1] == "no:cacheprovider"
+
+
+def test_second_pass_side_by_side_runs_the_waiting_lectures_first():
+    _, env = dev._gate_command("portable", [], None, side_by_side=True)
+    assert env[WAITING_FIRST] == "1"
+    _, alone = dev._gate_command("portable", [], None)
+    assert WAITING_FIRST not in alone
+
+
+def test_nbval_order_is_longest_first_unless_waiting_lectures_go_first():
+    seconds = {"03-7-recurrent-neural-networks": 40.0, "01-3-web-scraping": 19.5,
+               "07-1-label-shift": 5.4}
+    assert sorted(seconds, key=lambda s: nbval_order(s, seconds[s])) == list(seconds)
+    assert sorted(seconds, key=lambda s: nbval_order(s, seconds[s], True)) == [
+        "01-3-web-scraping", "03-7-recurrent-neural-networks", "07-1-label-shift"]
 
 
 def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
@@ -111,6 +135,57 @@ def test_background_book_build_is_stopped_when_the_test_command_ends_early(
     assert book._process.poll() is not None
 
 
+def test_background_gate_is_timed_to_its_own_end_not_to_the_wait(monkeypatch, tmp_path):
+    monkeypatch.setattr(dev, "BUILD_DIR", tmp_path)
+    gate = dev.BackgroundGate(["true"], tmp_path / "gate.log")
+    time.sleep(1.0)
+    assert gate.wait() == 0
+    assert gate.seconds < 0.5
+
+
+def _fake_gates(monkeypatch, tmp_path, failing: str = "") -> None:
+    _fake_book(monkeypatch, tmp_path, "print('book log')")
+    monkeypatch.setattr(dev, "ensure_chromium", lambda: True)
+
+    def command(gate, names, keyword, side_by_side=False):
+        code = f"print('{gate} log, side by side: {side_by_side}'); exit({gate == failing})"
+        return [sys.executable, "-c", code], None
+
+    monkeypatch.setattr(dev, "_gate_command", command)
+
+
+def test_full_test_command_prints_each_gate_log_under_its_header_in_order(
+        monkeypatch, tmp_path, capfd):
+    _fake_gates(monkeypatch, tmp_path)
+    assert dev.cmd_test([]) == 0
+    lines = capfd.readouterr().out.splitlines()
+    order = ["lint", "unit", "book", "nbval", "portable", "html"]
+    expected = []
+    for gate in order:
+        log = "book log" if gate == "book" else (
+            f"{gate} log, side by side: {gate in dev.SIDE_BY_SIDE}")
+        expected += [f"=== gate: {dev.GATES[gate]}", log]
+    assert [line for line in lines if line in expected] == expected
+
+
+def test_full_test_command_summary_lists_every_gate_and_the_time_of_all(
+        monkeypatch, tmp_path, capsys):
+    _fake_gates(monkeypatch, tmp_path)
+    dev.cmd_test([])
+    out = capsys.readouterr().out
+    assert sorted(gate for gate, _, _ in dev.gate_times(out)) == sorted(dev.GATES.values())
+    assert dev.all_gates_seconds(out) > 0
+
+
+def test_full_test_command_fails_naming_a_failed_side_by_side_gate(
+        monkeypatch, tmp_path, capsys):
+    _fake_gates(monkeypatch, tmp_path, failing="portable")
+    assert dev.cmd_test([]) == 1
+    statuses = {gate: status for gate, status, _ in dev.gate_times(capsys.readouterr().out)}
+    assert statuses.pop(dev.GATES["portable"]) == "FAILED"
+    assert set(statuses.values()) == {"ok"}
+
+
 SUMMARY = """=== gate: unit tests and book checks
 12 passed
 === summary
@@ -118,6 +193,7 @@ lint                                     ok         0.5 s
 unit tests and book checks               ok       155.8 s
 notebook regression (nbval)              FAILED   272.5 s
 strict book build                        ok         0.0 s  (waited for; built beside)
+all gates, start to end                            430.1 s
 """
 
 
@@ -129,6 +205,11 @@ def test_bench_reads_each_gate_time_and_status_from_the_test_summary():
 
 def test_bench_ignores_gate_lines_before_the_summary():
     assert dev.gate_times(SUMMARY.replace("=== summary", "")) == []
+
+
+def test_bench_reads_the_time_of_all_gates_from_the_test_summary():
+    assert dev.all_gates_seconds(SUMMARY) == 430.1
+    assert dev.all_gates_seconds(SUMMARY.replace("=== summary", "")) is None
 
 
 def _missing_chromium(monkeypatch):

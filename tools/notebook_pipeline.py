@@ -52,6 +52,22 @@ EXECUTION_TIMEOUT_S = 600
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 COMMAND = "python3.11 tools/dev.py"
 
+WAITING_FIRST = "CS329P_WAITING_FIRST"
+"""Set to ``1`` in an nbval pass's environment: the lectures that mostly wait go first."""
+WAITING_LECTURES = ("01-3-web-scraping",)
+"""Lectures that spend most of their run waiting rather than computing (the scraper's
+slow answers and timeouts against its loopback server: about a third of its run is CPU)."""
+
+
+def nbval_order(stem: str, seconds: float, waiting_first: bool = False) -> tuple[bool, float]:
+    """Sort key of a lecture in an nbval pass: longest first (``seconds``, its stored
+    execution time), so that two workers finish together. With ``waiting_first`` the
+    lectures that mostly wait go before all others: the full test command runs its two
+    passes side by side, and a pass that reached the same lecture at the same time as
+    the other would leave both cores idle."""
+    return (not (waiting_first and stem in WAITING_LECTURES), -seconds)
+
+
 # Run in the kernel after the lecture: which helpers modules did it import?
 _PROBE = """\
 import json as _json, sys as _sys
