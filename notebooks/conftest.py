@@ -115,7 +115,7 @@ def _stored_seconds(path: str) -> float:
 def pytest_collection_modifyitems(config, items):
     """Longest lecture first (its stored execution time), each lecture's cells in order:
     with ``--dist loadfile --no-loadscope-reorder`` the two workers finish together. In
-    the second pass of the full test command, the lectures that mostly wait go first
+    the passes of the full test command, the lectures that mostly wait go first
     (``notebook_pipeline.nbval_order``)."""
     if getattr(config.option, "nbval", False):
         waiting_first = os.environ.get(WAITING_FIRST) == "1"

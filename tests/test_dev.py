@@ -65,10 +65,11 @@ def test_side_by_side_pass_runs_in_one_process_and_writes_no_cache():
     assert command[command.index("-p") + 1] == "no:cacheprovider"
 
 
-def test_second_pass_side_by_side_runs_the_waiting_lectures_first():
-    _, env = dev._gate_command("portable", [], None, side_by_side=True)
+@pytest.mark.parametrize("gate", ["nbval", "portable"])
+def test_passes_side_by_side_run_the_waiting_lectures_first(gate):
+    _, env = dev._gate_command(gate, [], None, side_by_side=True)
     assert env[WAITING_FIRST] == "1"
-    _, alone = dev._gate_command("portable", [], None)
+    _, alone = dev._gate_command(gate, [], None)
     assert WAITING_FIRST not in alone
 
 

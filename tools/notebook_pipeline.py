@@ -63,8 +63,8 @@ def nbval_order(stem: str, seconds: float, waiting_first: bool = False) -> tuple
     """Sort key of a lecture in an nbval pass: longest first (``seconds``, its stored
     execution time), so that two workers finish together. With ``waiting_first`` the
     lectures that mostly wait go before all others: the full test command runs its two
-    passes side by side, and a pass that reached the same lecture at the same time as
-    the other would leave both cores idle."""
+    passes side by side with the HTML checks, which use the time they wait at the start
+    (later, one pass waiting would leave a core idle)."""
     return (not (waiting_first and stem in WAITING_LECTURES), -seconds)
 
 
