@@ -56,7 +56,9 @@ FIT_TO_PAPER = """() => {
       && e.scrollWidth > e.clientWidth + 1;
   });
   for (let round = 0; round < 5; round++) {  // zoom lands within a few pixels: repeat
-    for (const box of boxes()) {
+    const wide = boxes();
+    if (wide.length === 0) { return []; }  // most pages: nothing to fit, one pass
+    for (const box of wide) {
       const factor = box.clientWidth / box.scrollWidth;
       for (const child of box.children) {
         if (child.tagName.toLowerCase() === "svg") {  // MathJax; Chromium ignores zoom here
