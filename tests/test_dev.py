@@ -10,7 +10,7 @@ import time
 
 import dev
 import pytest
-from notebook_pipeline import WAITING_FIRST, nbval_order
+from notebook_pipeline import WAITING_FIRST, WAITING_LECTURES, nbval_order
 
 PROBE = """
 import json, numpy._core._multiarray_umath as u, scipy.linalg, torch
@@ -79,6 +79,11 @@ def test_nbval_order_is_longest_first_unless_waiting_lectures_go_first():
     assert sorted(seconds, key=lambda s: nbval_order(s, seconds[s])) == list(seconds)
     assert sorted(seconds, key=lambda s: nbval_order(s, seconds[s], True)) == [
         "01-3-web-scraping", "03-7-recurrent-neural-networks", "07-1-label-shift"]
+
+
+def test_lectures_that_go_first_when_waiting_exist():
+    lectures = {path.stem for path in (dev.ROOT / "notebooks").glob("*.ipynb")}
+    assert set(WAITING_LECTURES) <= lectures
 
 
 def test_lock_holds_exactly_what_the_project_and_its_dev_extra_need():
