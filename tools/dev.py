@@ -382,8 +382,8 @@ left cores idle: each pass while its last lectures ran, the HTML checks while th
 module finished alone. Both passes start with the lectures that mostly wait (the
 scraper's timeouts), while the HTML checks still run and use the idle time. Measured on
 one 2-core machine, from a fresh clone: the whole test command took 803 s with the gates
-one after the other (76 core-s idle after the set-up), 726 and 749 s side by side (49,
-then 26 core-s idle once both passes started with the scraper)."""
+one after the other (76 core-s idle after the set-up), 726 s side by side (49 core-s
+idle), then 707-749 s over three runs once both passes started with the scraper (26)."""
 
 
 def _gate_command(gate: str, names: list[str], keyword: str | None,
