@@ -323,11 +323,13 @@ def nbval_command(names: list[str] = (), side_by_side: bool = False) -> list[str
     if names:
         targets = [str(md.with_suffix(".ipynb").relative_to(ROOT))
                    for md in find_notebooks(ROOT / "notebooks", names)]
-    # two workers, one lecture each at a time, longest first (notebooks/conftest.py)
-    workers = (["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
-               if len(targets) != 1 or not names else [])
-    if side_by_side:  # the two passes share one cache file: neither writes it
+    if side_by_side:  # the two passes would share one cache file: neither writes it
         workers = ["-p", "no:cacheprovider"]
+    elif len(targets) != 1 or not names:
+        # two workers, one lecture each at a time, longest first (notebooks/conftest.py)
+        workers = ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+    else:
+        workers = []
     return [str(VENV_PYTHON), "-m", "pytest", "-q", "--nbval", "--nbval-current-env",
             "--nbval-sanitize-with", "nbval_sanitize.cfg", *workers, *targets]
 
@@ -396,17 +398,13 @@ def _gate_command(gate: str, names: list[str], keyword: str | None,
         return [py, "-m", "ruff", "check", "."], None
     if gate == "unit":
         return [py, "-m", "pytest", "-q", "-n", "2", *select, "tests"], notebook_env()
-    if gate == "nbval":
-        env = notebook_env()
-        if side_by_side:
-            env[WAITING_FIRST] = "1"
-        return [*nbval_command(names, side_by_side), *select], env
-    if gate == "portable":
-        env = portable_env()
-        print("second kernel path: " + ", ".join(
-            f"{k}={env[k]}" for k in ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE",
-                                      "NPY_DISABLE_CPU_FEATURES", "PYTHONHASHSEED")),
-              flush=True)
+    if gate in ("nbval", "portable"):
+        env = notebook_env() if gate == "nbval" else portable_env()
+        if gate == "portable":
+            print("second kernel path: " + ", ".join(
+                f"{k}={env[k]}" for k in ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE",
+                                          "NPY_DISABLE_CPU_FEATURES", "PYTHONHASHSEED")),
+                  flush=True)
         if side_by_side:
             env[WAITING_FIRST] = "1"
         return [*nbval_command(names, side_by_side), *select], env
