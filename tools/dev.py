@@ -385,7 +385,7 @@ module finished alone. Both passes start with the lectures that mostly wait (the
 scraper's timeouts), while the HTML checks still run and use the idle time. Measured on
 one 2-core machine, from a fresh clone: the whole test command took 803 s with the gates
 one after the other (76 core-s idle after the set-up), 726 s side by side (49 core-s
-idle), then 647-749 s over eight runs (median 683 s) once both passes started with the
+idle), then 647-749 s over nine runs (median 678 s) once both passes started with the
 scraper (26 core-s idle)."""
 
 
