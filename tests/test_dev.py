@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import dev
 import pytest
@@ -142,11 +141,18 @@ def test_background_book_build_is_stopped_when_the_test_command_ends_early(
 
 
 def test_background_gate_is_timed_to_its_own_end_not_to_the_wait(monkeypatch, tmp_path):
+    clock = [100.0]  # a fake clock: the test moves it, nothing here measures real time
+    monkeypatch.setattr(dev.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(dev, "BUILD_DIR", tmp_path)
-    gate = dev.BackgroundGate(["true"], tmp_path / "gate.log")
-    time.sleep(1.0)
+    done = tmp_path / "done"
+    until_done = f"import os, time\nwhile not os.path.exists({str(done)!r}): time.sleep(0.01)"
+    gate = dev.BackgroundGate([sys.executable, "-c", until_done], tmp_path / "gate.log")
+    clock[0] = 103.0
+    done.touch()  # the gate ends at 103 and is waited for only at 200
+    gate._watcher.join()
+    clock[0] = 200.0
     assert gate.wait() == 0
-    assert gate.seconds < 0.5
+    assert gate.seconds == 3.0
 
 
 def _fake_gates(monkeypatch, tmp_path, failing: str = "") -> None:
